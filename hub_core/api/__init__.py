@@ -1,0 +1,1 @@
+"""HTTP routes. They hold no business logic: they ask the Hub and shape responses."""

@@ -1,0 +1,20 @@
+"""Dependencies shared by the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from hub_core.hub import Hub
+
+HUB_STATE_KEY = "hub_core"
+
+
+def get_hub(request: Request) -> Hub:
+    """The Hub attached to this app by ``create_app`` or ``include_hub``."""
+    hub: Hub = getattr(request.app.state, HUB_STATE_KEY)
+    return hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]

@@ -1,0 +1,83 @@
+"""problem+json responses (RFC 9457) for every error the hub returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from hub_core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, HubError
+
+logger = logging.getLogger("hub_core.api")
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=int(body["status"]), media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+async def hub_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HubError)
+    return problem_response(exc.problem(instance=request.url.path), exc.headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Name the parameters and what is wrong; never echo the submitted values.
+    errors = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors()
+    ]
+    names = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errors) or "the request"
+    body = {
+        "type": PROBLEM_BASE + "invalid-parameter",
+        "title": "Invalid request parameter",
+        "status": 400,
+        "detail": f"Invalid value for {names}.",
+        "instance": request.url.path,
+        "errors": errors,
+    }
+    return problem_response(body)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
+        exc.status_code, "http-error"
+    )
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    body = {
+        "type": PROBLEM_BASE + slug,
+        "title": detail if exc.status_code != 404 else "Not found",
+        "status": exc.status_code,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    return problem_response(body, dict(exc.headers or {}))
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    logger.exception("Unexpected error on %s", request.url.path)
+    body = {
+        "type": PROBLEM_BASE + "internal",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "The hub hit an unexpected error; it has been logged.",
+        "instance": request.url.path,
+    }
+    return problem_response(body)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HubError, hub_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)

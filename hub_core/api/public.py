@@ -1,0 +1,60 @@
+"""The public routes: providers, a provider's endpoints, and the model hub."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Path, Query
+from starlette.responses import Response
+
+from hub_core.api.deps import HubDep
+from hub_core.errors import PROBLEM_MEDIA_TYPE
+from hub_core.models import EndpointList, ModelGroup, ProviderStatus
+
+PROVIDER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
+    for status, description in {
+        400: "Bad request",
+        404: "Unknown provider",
+        502: "The provider's upstream failed",
+        503: "Nothing can be served right now",
+    }.items()
+}
+
+router = APIRouter(prefix="/public", tags=["public"], responses=PROBLEM_RESPONSES)
+
+
+class JSONBytes(Response):
+    media_type = "application/json"
+
+
+@router.get("/providers", response_model=list[ProviderStatus], summary="Installed providers and their status")
+async def list_providers(hub: HubDep) -> Response:
+    statuses = await hub.statuses()
+    return JSONBytes(orjson.dumps([s.model_dump(mode="json") for s in statuses]))
+
+
+@router.get(
+    "/model_hub",
+    response_model=list[ModelGroup],
+    summary="Model-hub entries, for one provider or all merged",
+)
+async def model_hub(
+    hub: HubDep,
+    provider: Annotated[str | None, Query(max_length=64, pattern=PROVIDER_NAME)] = None,
+    available: Annotated[bool | None, Query(description="true: only entries that can be called now")] = None,
+) -> Response:
+    body = await hub.model_hub_body(provider, available_only=available is True)
+    if available is False:
+        groups = orjson.loads(body)
+        body = orjson.dumps([g for g in groups if not g.get("available", True)])
+    return JSONBytes(body)
+
+
+@router.get("/{provider}/endpoints", response_model=EndpointList, summary="A provider's deployed endpoints")
+async def provider_endpoints(hub: HubDep, provider: Annotated[str, Path(max_length=64)]) -> Response:
+    result = await hub.endpoints(provider)
+    return JSONBytes(orjson.dumps(result.model_dump(mode="json")))

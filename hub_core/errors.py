@@ -1,0 +1,120 @@
+"""The hub's errors. Each maps to one problem+json response with a stable ``type``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+PROBLEM_BASE = "urn:hub-core:problem:"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class HubError(Exception):
+    """Base class. ``str(error)`` is the human message; it never holds a secret."""
+
+    slug: ClassVar[str] = "hub-error"
+    title: ClassVar[str] = "Hub error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+    def problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.message,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+class BadRequestError(HubError):
+    slug = "bad-request"
+    title = "Bad request"
+    status = 400
+
+
+class NotFoundError(HubError):
+    slug = "not-found"
+    title = "Not found"
+    status = 404
+
+
+class UnknownProviderError(NotFoundError):
+    slug = "unknown-provider"
+    title = "Unknown provider"
+
+    def __init__(self, provider: str, installed: Iterable[str]) -> None:
+        names = sorted(installed)
+        listing = ", ".join(names) if names else "none"
+        super().__init__(
+            f"No provider named {provider!r} is installed. Installed providers: {listing}.",
+            provider=provider,
+            installed=names,
+        )
+
+
+class ProviderError(HubError):
+    """Raised by plugins when the upstream refuses or fails. Names the provider."""
+
+    slug = "provider-error"
+    title = "Provider error"
+    status = 502
+
+    def __init__(self, message: str, *, provider: str | None = None, **extra: Any) -> None:
+        if provider is not None:
+            extra["provider"] = provider
+        super().__init__(message, **extra)
+        self.provider = provider
+
+
+class ProviderAuthError(ProviderError):
+    """The upstream rejected the hub's credentials."""
+
+    slug = "provider-auth"
+    title = "Provider rejected the hub's credentials"
+
+
+class ProviderConfigError(ProviderError):
+    """The provider's configuration is wrong or ambiguous."""
+
+    slug = "provider-config"
+    title = "Provider is misconfigured"
+
+
+class ProviderUnavailableError(ProviderError):
+    """Nothing to serve right now: the upstream failed and no usable copy is cached."""
+
+    slug = "provider-unavailable"
+    title = "Provider unavailable"
+    status = 503
+
+    def __init__(
+        self, message: str, *, provider: str | None = None, retry_after: int | None = None, **extra: Any
+    ) -> None:
+        super().__init__(message, provider=provider, **extra)
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)
+
+
+class PluginLoadError(HubError):
+    """A plugin could not be loaded (raised only in strict mode or for duplicates)."""
+
+    slug = "plugin-load"
+    title = "Plugin failed to load"
+
+
+class DuplicateProviderError(PluginLoadError):
+    slug = "duplicate-provider"
+    title = "Two plugins claim one provider name"

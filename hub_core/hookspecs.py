@@ -1,0 +1,78 @@
+# mypy: disable-error-code="empty-body"
+"""The hooks a provider plugin implements. Specs only; see docs/plugins.md.
+
+Every hook is called with keyword arguments, on one provider at a time (dispatch
+is by provider name, never by registration order). A hookimpl may be ``async def``
+and may accept any subset of the arguments listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from hub_core.catalog import Catalog
+    from hub_core.models import Endpoint, ModelGroup, ProviderInfo, Target
+
+PROJECT = "hub_core"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def provider_info() -> ProviderInfo:
+    """Return who this provider is: display name, description, settings it reads.
+
+    Called once when the plugin loads. Optional: without it the entry-point name
+    is used as the display name.
+    """
+
+
+@hookspec
+def configured_targets(config: Mapping[str, Any]) -> list[Target] | Awaitable[list[Target]]:
+    """Return the places this provider discovers endpoints in (workspaces, regions).
+
+    An empty list means "installed but not configured": the hub then serves the
+    bundled catalog's entries for this provider. Raise ``ProviderConfigError``
+    for a configuration that is wrong or ambiguous.
+
+    :param config: this provider's table from the hub's TOML file
+        (``[providers.<name>]``), or an empty mapping.
+    """
+
+
+@hookspec
+def discover_endpoints(target: Target) -> list[Endpoint] | Awaitable[list[Endpoint]]:
+    """Return the endpoints deployed in one target, as they are right now.
+
+    Raise ``ProviderError`` (or a subclass) with a message for humans when the
+    upstream refuses or fails; the hub reports it for this provider only.
+
+    :param target: one of the targets returned by ``configured_targets``.
+    """
+
+
+@hookspec
+def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup | Awaitable[ModelGroup | None] | None:
+    """Return the model-hub entry for one endpoint, or ``None`` to hide it.
+
+    Optional: without it the hub builds the entry from the endpoint's generic
+    fields and the catalog.
+
+    :param endpoint: an endpoint returned by ``discover_endpoints``.
+    :param catalog: the price and context-window catalog, for lookups.
+    """
+
+
+@hookspec
+def provider_routes() -> APIRouter | None:
+    """Return extra HTTP routes, mounted under ``/public/<provider>``.
+
+    Optional. Use it for provider-specific views, such as a compatibility route.
+    """

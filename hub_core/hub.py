@@ -1,0 +1,400 @@
+"""The hub service: providers -> targets -> discovery (through the cache) -> model groups.
+
+Routes and the CLI ask this module; it asks the cache, which asks a plugin only on
+a miss. Every call into a plugin happens inside that provider's failure boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from hub_core.cache import Cached, CachePolicy, DiscoveryCache
+from hub_core.catalog import Catalog, catalog_fields
+from hub_core.errors import (
+    HubError,
+    NotFoundError,
+    ProviderConfigError,
+    ProviderError,
+    ProviderUnavailableError,
+    UnknownProviderError,
+)
+from hub_core.models import (
+    Deployment,
+    Endpoint,
+    EndpointList,
+    ModelGroup,
+    ProviderState,
+    ProviderStatus,
+    Source,
+    Target,
+)
+from hub_core.plugins import PluginRegistry, load_plugins
+from hub_core.settings import HubSettings
+
+logger = logging.getLogger("hub_core.hub")
+
+
+class ProviderDisabledError(NotFoundError):
+    slug = "provider-disabled"
+    title = "Provider disabled"
+
+
+class ProviderFailedToLoadError(ProviderUnavailableError):
+    slug = "provider-failed-to-load"
+    title = "Provider failed to load"
+
+
+@dataclass
+class ProviderView:
+    """One provider's current model-hub data, converted and serialised once per refresh."""
+
+    provider: str
+    source: Source
+    endpoints: list[Endpoint]
+    groups: list[ModelGroup]
+    fetched_at: float | None
+    stale: bool = False
+    errors: list[str] = field(default_factory=list)
+    _body: bytes | None = None
+    _available_body: bytes | None = None
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            self._body = orjson.dumps([g.model_dump(mode="json") for g in self.groups])
+        return self._body
+
+    @property
+    def available_body(self) -> bytes:
+        """The body with unavailable entries left out (``?available=true``)."""
+        if self._available_body is None:
+            self._available_body = orjson.dumps([g.model_dump(mode="json") for g in self.groups if g.available])
+        return self._available_body
+
+
+def _timestamp(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: HubSettings,
+        registry: PluginRegistry,
+        catalog: Catalog,
+        cache: DiscoveryCache[list[Endpoint]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.catalog = catalog
+        self.cache: DiscoveryCache[list[Endpoint]] = cache or DiscoveryCache(
+            CachePolicy(
+                ttl=settings.cache_ttl,
+                stale_ttl=settings.stale_ttl,
+                refresh_ahead=settings.refresh_ahead,
+                deadline=settings.discovery_timeout,
+            )
+        )
+        self._targets: dict[str, list[Target] | ProviderConfigError] = {}
+        self._views: dict[str, tuple[tuple[Any, ...], ProviderView]] = {}
+        self._errors: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(cls, settings: HubSettings | None = None) -> Hub:
+        settings = settings or HubSettings()
+        return cls(settings, load_plugins(settings), Catalog.load(settings.catalog_path))
+
+    async def aclose(self) -> None:
+        """Stop background refreshes and close what targets hold (``handle.aclose()``)."""
+        await self.cache.aclose()
+        for provider, targets in self._targets.items():
+            for target in targets if isinstance(targets, list) else []:
+                close = getattr(target.handle, "aclose", None)
+                if close is None:
+                    continue
+                try:
+                    await close()
+                except Exception:  # a plugin's shutdown never blocks ours
+                    logger.exception("Provider %r failed to close target %r", provider, target.name)
+
+    # -- providers ------------------------------------------------------------------
+
+    def require(self, provider: str) -> None:
+        record = self.registry.records.get(provider)
+        if record is None:
+            raise UnknownProviderError(provider, self.registry.installed())
+        if record.state == "disabled":
+            raise ProviderDisabledError(
+                f"Provider {provider!r} is installed but disabled ({record.message}).", provider=provider
+            )
+        if record.state == "failed_to_load":
+            raise ProviderFailedToLoadError(
+                f"Provider {provider!r} failed to load: {record.message}. See the hub's log.",
+                provider=provider,
+            )
+
+    async def targets(self, provider: str) -> list[Target]:
+        """The provider's configured targets, asked once and remembered."""
+        self.require(provider)
+        known = self._targets.get(provider)
+        if known is None:
+            try:
+                config = self.settings.provider_config(provider)
+                result = await self.registry.call(provider, "configured_targets", config=config)
+                known = list(result or [])
+            except ProviderConfigError as error:
+                known = error
+            except Exception as error:
+                known = ProviderConfigError(
+                    f"Provider {provider!r} could not read its configuration: {type(error).__name__}: {error}",
+                    provider=provider,
+                )
+                logger.error("%s", known)
+            self._targets[provider] = known
+        if isinstance(known, ProviderConfigError):
+            raise known
+        return known
+
+    # -- discovery ------------------------------------------------------------------
+
+    async def _discover(self, provider: str, target: Target) -> list[Endpoint]:
+        try:
+            result = await self.registry.call(provider, "discover_endpoints", target=target)
+        except HubError:
+            raise
+        except Exception as error:  # a plugin bug fails its provider only
+            logger.exception("Provider %r raised while discovering %s", provider, target.name)
+            raise ProviderError(
+                f"Provider {provider!r} failed while discovering {target.name!r}: {type(error).__name__}.",
+                provider=provider,
+            ) from None
+        endpoints = list(result or [])
+        for endpoint in endpoints:
+            if not isinstance(endpoint, Endpoint):
+                raise ProviderError(
+                    f"Provider {provider!r} returned {type(endpoint).__name__} instead of Endpoint.",
+                    provider=provider,
+                )
+        return endpoints
+
+    async def _target_lists(self, provider: str, targets: list[Target]) -> list[Cached[list[Endpoint]] | BaseException]:
+        async def one(target: Target) -> Cached[list[Endpoint]]:
+            return await self.cache.get(f"{provider}:{target.name}", lambda: self._discover(provider, target))
+
+        return list(await asyncio.gather(*(one(t) for t in targets), return_exceptions=True))
+
+    async def view(self, provider: str) -> ProviderView:
+        """The provider's current data; raises when nothing at all can be served."""
+        targets = await self.targets(provider)
+        if not targets:
+            return self._catalog_view(provider)
+        results = await self._target_lists(provider, targets)
+        errors = [r for r in results if isinstance(r, BaseException)]
+        good = [(t, r) for t, r in zip(targets, results, strict=True) if not isinstance(r, BaseException)]
+        for error in errors:
+            if not isinstance(error, Exception):
+                raise error
+        if not good:
+            first = errors[0]
+            self._errors[provider] = str(first)
+            raise first
+        messages = [f"{t.name}: {r}" for t, r in zip(targets, results, strict=True) if isinstance(r, BaseException)]
+        if messages:
+            self._errors[provider] = "; ".join(messages)
+        else:
+            self._errors.pop(provider, None)
+        version = tuple((t.name, c.fetched_at) for t, c in good)
+        cached = self._views.get(provider)
+        if cached is not None and cached[0] == version:
+            view = cached[1]
+        else:
+            endpoints = [e for _, c in good for e in c.value]
+            groups = await self._convert(provider, endpoints)
+            view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for _, c in good))
+            self._views[provider] = (version, view)
+        stale = any(c.stale for _, c in good)
+        if stale != view.stale or messages != view.errors:
+            view = ProviderView(
+                provider, view.source, view.endpoints, view.groups, view.fetched_at, stale, messages, view._body
+            )
+        return view
+
+    def _catalog_view(self, provider: str) -> ProviderView:
+        cached = self._views.get(provider)
+        if cached is not None and cached[0] == ("catalog",):
+            return cached[1]
+        record = self.registry.records[provider]
+        litellm_providers = record.info.catalog_providers if record.info else [provider]
+        groups = self.catalog.model_groups_for(provider, litellm_providers)
+        endpoints = [
+            Endpoint(
+                provider=provider,
+                name=g.model_group.split("/", 1)[-1],
+                mode=g.mode,
+                served_by="catalog",
+                display_name=g.display_name,
+            )
+            for g in groups
+        ]
+        view = ProviderView(provider, "catalog", endpoints, groups, None)
+        self._views[provider] = (("catalog",), view)
+        return view
+
+    async def _convert(self, provider: str, endpoints: list[Endpoint]) -> list[ModelGroup]:
+        use_hook = self.registry.implements(provider, "to_model_group")
+        merged: dict[str, ModelGroup] = {}
+        for endpoint in endpoints:
+            try:
+                if use_hook:
+                    group = await self.registry.call(
+                        provider, "to_model_group", endpoint=endpoint, catalog=self.catalog
+                    )
+                else:
+                    group = default_model_group(endpoint, self.catalog)
+            except Exception:
+                logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
+                continue
+            if group is None:
+                continue
+            _merge_into(merged, group, endpoint)
+        return sorted(merged.values(), key=lambda g: g.model_group)
+
+    # -- what routes ask for -----------------------------------------------------------
+
+    async def endpoints(self, provider: str) -> EndpointList:
+        view = await self.view(provider)
+        return EndpointList(
+            provider=provider,
+            endpoints=view.endpoints,
+            source=view.source,
+            fetched_at=_timestamp(view.fetched_at),
+            stale=view.stale,
+            errors=view.errors,
+        )
+
+    async def model_hub_views(self, provider: str | None = None) -> list[ProviderView]:
+        """One provider's view, or every loaded provider's that can be served."""
+        if provider is not None:
+            return [await self.view(provider)]
+        names = self.registry.loaded()
+        results = await asyncio.gather(*(self.view(n) for n in names), return_exceptions=True)
+        views = []
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result
+                logger.info("Provider %r left out of the merged model hub: %s", name, result)
+                continue
+            views.append(result)
+        return views
+
+    async def model_groups(self, provider: str | None = None) -> list[ModelGroup]:
+        return [g for v in await self.model_hub_views(provider) for g in v.groups]
+
+    async def model_hub_body(self, provider: str | None = None, *, available_only: bool = False) -> bytes:
+        views = await self.model_hub_views(provider)
+        bodies = [v.available_body if available_only else v.body for v in views]
+        if len(bodies) == 1:
+            return bodies[0]
+        parts = [b[1:-1] for b in bodies if len(b) > 2]
+        return b"[" + b",".join(parts) + b"]"
+
+    async def statuses(self) -> list[ProviderStatus]:
+        names = self.registry.installed()
+        return list(await asyncio.gather(*(self.status(n) for n in names)))
+
+    async def status(self, provider: str) -> ProviderStatus:
+        record = self.registry.records[provider]
+        base: dict[str, Any] = {
+            "name": provider,
+            "display_name": record.display_name,
+            "distribution": record.distribution,
+            "version": record.version,
+            "hooks": record.hooks,
+        }
+        if record.state == "disabled":
+            return ProviderStatus(**base, status=ProviderState.disabled, message=f"Disabled: {record.message}.")
+        if record.state == "failed_to_load":
+            return ProviderStatus(
+                **base, status=ProviderState.failed_to_load, message=f"Failed to load: {record.message}"
+            )
+        try:
+            targets = await self.targets(provider)
+            base["targets"] = [t.name for t in targets]
+            view = await self.view(provider)
+        except HubError as error:
+            return ProviderStatus(**base, status=ProviderState.error, message=error.message)
+        if view.source == "catalog":
+            return ProviderStatus(
+                **base,
+                status=ProviderState.not_configured,
+                source="catalog",
+                message=f"No credentials configured; serving {len(view.groups)} entries from the bundled catalog.",
+            )
+        if view.errors:
+            return ProviderStatus(
+                **base,
+                status=ProviderState.error,
+                source="live",
+                fetched_at=_timestamp(view.fetched_at),
+                message="Some targets failed: " + "; ".join(view.errors),
+            )
+        stale = " (stale; refreshing)" if view.stale else ""
+        return ProviderStatus(
+            **base,
+            status=ProviderState.ok,
+            source="live",
+            fetched_at=_timestamp(view.fetched_at),
+            message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}.",
+        )
+
+
+def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
+    """The generic conversion used when a plugin does not implement ``to_model_group``."""
+    name = f"{endpoint.provider}/{endpoint.name}"
+    fields = catalog_fields(catalog.get(name))
+    if endpoint.mode is not None or "mode" not in fields:
+        fields["mode"] = endpoint.mode
+    return ModelGroup(
+        model_group=name,
+        providers=[endpoint.provider],
+        **fields,
+        source="live",
+        state=endpoint.state,
+        available=endpoint.available,
+        state_reason=endpoint.state_reason,
+        display_name=endpoint.display_name,
+        description=endpoint.description,
+        endpoint_url=endpoint.endpoint_url,
+        served_by=endpoint.served_by,
+        entities=endpoint.entities,
+        target=endpoint.target,
+    )
+
+
+def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:
+    """Same model group from several targets: one entry, one deployment per target."""
+    deployment = Deployment(
+        target=endpoint.target,
+        target_url=endpoint.target_url,
+        endpoint_name=endpoint.name,
+        endpoint_url=group.endpoint_url,
+        state=group.state,
+        available=group.available,
+        state_reason=group.state_reason,
+    )
+    existing = merged.get(group.model_group)
+    if existing is None:
+        merged[group.model_group] = group.model_copy(update={"deployments": [deployment]})
+        return
+    deployments = [*existing.deployments, deployment]
+    update: dict[str, Any] = {"deployments": deployments, "available": existing.available or group.available}
+    if not existing.available and group.available:
+        update.update(endpoint_url=group.endpoint_url, state=group.state, state_reason=None, target=group.target)
+    merged[group.model_group] = existing.model_copy(update=update)

@@ -1,0 +1,78 @@
+"""Hub settings: ``HUB_*`` environment variables, then the TOML file named by ``HUB_CONFIG``.
+
+Precedence (highest first): keyword arguments, environment, the TOML file, defaults.
+The TOML file holds hub settings at its top level (without the ``HUB_`` prefix)
+and one ``[providers.<name>]`` table per provider.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class SettingsError(ValueError):
+    """The hub's settings cannot be read; the message says which and why."""
+
+
+def _split(value: str | None) -> list[str]:
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUB_", extra="ignore", validate_default=True)
+
+    config: Path | None = Field(default=None, description="TOML file with settings and providers.")
+    load_plugins: str | None = Field(
+        default=None, description="Allowlist of plugin names, comma-separated; empty loads none."
+    )
+    disable_plugins: str = Field(default="", description="Blocklist of plugin names, comma-separated.")
+    strict_plugins: bool = Field(default=False, description="Make a plugin that fails to load fatal.")
+    log_level: str = "INFO"
+    catalog_path: Path | None = Field(default=None, description="Replace the bundled catalog.")
+    discovery_timeout: float = Field(default=10.0, gt=0, description="Seconds one refresh may take.")
+    cache_ttl: float = Field(default=300.0, ge=0)
+    stale_ttl: float = Field(default=3600.0, ge=0)
+    refresh_ahead: float = Field(
+        default=0.0, ge=0, description="Refresh this many seconds before a cached list goes stale."
+    )
+    redis_url: SecretStr | None = None
+    providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("HUB_CONFIG")
+        if toml_path:
+            if not Path(toml_path).is_file():
+                raise SettingsError(f"HUB_CONFIG names {toml_path!r}, which is not a readable file.")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @property
+    def plugin_allowlist(self) -> set[str] | None:
+        """None means every installed plugin; an empty set means none."""
+        return None if self.load_plugins is None else set(_split(self.load_plugins))
+
+    @property
+    def plugin_blocklist(self) -> set[str]:
+        return set(_split(self.disable_plugins))
+
+    def provider_config(self, provider: str) -> dict[str, Any]:
+        return dict(self.providers.get(provider, {}))

@@ -1,0 +1,64 @@
+"""hub-databricks: a Databricks workspace's live serving endpoints as model-hub entries.
+
+The hookimpls are thin; the work lives in config, auth, client, parse and convert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter
+
+from hub_core import Endpoint, ModelGroup, ProviderInfo, Target, hookimpl
+from hub_core.catalog import Catalog
+
+__version__ = "0.1.0"
+
+
+@hookimpl
+def provider_info() -> ProviderInfo:
+    from hub_databricks.config import SETTINGS
+
+    return ProviderInfo(
+        display_name="Databricks",
+        description="Model serving endpoints deployed in Databricks workspaces.",
+        homepage="https://docs.databricks.com/en/machine-learning/model-serving/index.html",
+        settings=SETTINGS,
+        catalog_providers=["databricks"],
+    )
+
+
+@hookimpl
+def configured_targets(config: Mapping[str, Any]) -> list[Target]:
+    from hub_databricks.client import WorkspaceClient
+    from hub_databricks.config import resolve_workspaces
+
+    return [
+        Target(name=w.name, url=w.host or None, auth_method=w.auth, handle=WorkspaceClient(w))
+        for w in resolve_workspaces(config)
+    ]
+
+
+@hookimpl
+async def discover_endpoints(target: Target) -> list[Endpoint]:
+    from hub_databricks.client import WorkspaceClient
+    from hub_databricks.parse import parse_endpoints
+
+    client: WorkspaceClient = target.handle
+    items = await client.list_endpoints()
+    return parse_endpoints(items, target=target.name, host=await client.host())
+
+
+@hookimpl
+def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
+    from hub_databricks.convert import to_model_group as convert
+
+    return convert(endpoint, catalog)
+
+
+@hookimpl
+def provider_routes() -> APIRouter:
+    from hub_databricks.routes import router
+
+    return router

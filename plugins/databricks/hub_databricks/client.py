@@ -1,0 +1,200 @@
+"""HTTP calls to one workspace's serving-endpoints API, and their error mapping."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+import orjson
+
+from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError
+from hub_databricks import __version__
+from hub_databricks.auth import Auth, SdkAuth, auth_for
+from hub_databricks.config import PROVIDER, WorkspaceConfig
+
+logger = logging.getLogger("hub_databricks.client")
+
+LIST_PATH = "/api/2.0/serving-endpoints"
+
+
+class WorkspaceClient:
+    """Lists one workspace's serving endpoints as raw JSON (the SDK's classes drop fields we need)."""
+
+    def __init__(self, workspace: WorkspaceConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.workspace = workspace
+        self.auth: Auth = auth_for(workspace)
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self.list_calls = 0
+
+    def __repr__(self) -> str:
+        return f"WorkspaceClient(name={self.workspace.name!r}, host={self.workspace.host!r}, auth={self.auth!r})"
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.workspace.timeout, connect=min(5.0, self.workspace.timeout)),
+                follow_redirects=False,
+                headers={"Accept": "application/json", "User-Agent": f"hub-databricks/{__version__}"},
+                transport=self._transport,
+            )
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    async def host(self) -> str:
+        if isinstance(self.auth, SdkAuth):
+            return await self.auth.host()
+        return self.workspace.host
+
+    async def list_endpoints(self) -> list[Any]:
+        """The raw ``endpoints`` array; ``{}`` (an empty workspace) gives []."""
+        body = await self._get(LIST_PATH)
+        if not isinstance(body, dict):
+            raise self._error(f"returned a list body that is not a JSON object ({type(body).__name__})")
+        endpoints = body.get("endpoints", [])
+        if endpoints is None:
+            return []
+        if not isinstance(endpoints, list):
+            raise self._error("returned 'endpoints' that is not a list")
+        return endpoints
+
+    async def _get(self, path: str) -> Any:
+        url = (await self.host()) + path
+        for attempt in (1, 2):
+            headers = await self.auth.headers(self.http)
+            self.list_calls += 1
+            try:
+                async with self.http.stream("GET", url, headers=headers) as response:
+                    if response.status_code == 401 and attempt == 1 and await self.auth.invalidate():
+                        logger.info(
+                            "Workspace %r answered 401; refreshing the token and retrying once", self.workspace.name
+                        )
+                        continue
+                    raw = await self._read_limited(response)
+            except httpx.TimeoutException:
+                raise ProviderUnavailableError(
+                    f"Databricks workspace {self.workspace.name!r} did not answer within {self.workspace.timeout:g} s.",
+                    provider=PROVIDER,
+                ) from None
+            except httpx.HTTPError as error:
+                raise ProviderUnavailableError(
+                    f"Databricks workspace {self.workspace.name!r}: cannot reach {self.workspace.host} "
+                    f"({type(error).__name__}). Check the host and the network.",
+                    provider=PROVIDER,
+                ) from None
+            if response.status_code != 200:
+                raise self._status_error(response.status_code, response.headers, raw)
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                raise self._error("returned a body that is not valid JSON") from None
+        raise AssertionError("unreachable")
+
+    async def _read_limited(self, response: httpx.Response) -> bytes:
+        limit = self.workspace.max_response_bytes
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(limit)
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, limit: int) -> ProviderError:
+        return self._error(f"returned a body larger than the {limit // (1024 * 1024)} MiB limit")
+
+    def _error(self, what: str) -> ProviderError:
+        return ProviderError(f"Databricks workspace {self.workspace.name!r} {what}.", provider=PROVIDER)
+
+    def _status_error(self, status: int, headers: httpx.Headers, raw: bytes) -> ProviderError:
+        name, method = self.workspace.name, self.auth.method
+        summary = summarise_error(raw, status)
+        if status in (401, 403) and _is_auth_failure(status, raw):
+            return ProviderAuthError(
+                f"Databricks workspace {name!r} rejected the hub's {method} credentials ({summary}). "
+                f"Check {self.workspace.credential_source}{_auth_hint(method)}.",
+                provider=PROVIDER,
+                auth_method=method,
+            )
+        if status == 403:
+            return ProviderAuthError(
+                f"Databricks workspace {name!r}: the {method} identity may not list serving endpoints ({summary}). "
+                "Grant it workspace access and at least CAN_VIEW on the endpoints.",
+                provider=PROVIDER,
+                auth_method=method,
+            )
+        if status == 404:
+            return ProviderError(
+                f"Databricks workspace {name!r}: {self.workspace.host} does not serve the serving-endpoints API "
+                f"({summary}). Check that the host is the workspace URL.",
+                provider=PROVIDER,
+            )
+        if status in (429, 503):
+            retry_after = _retry_after(headers)
+            error = ProviderUnavailableError(
+                f"Databricks workspace {name!r} is {'rate limiting' if status == 429 else 'unavailable'} "
+                f"({summary}); retrying after {retry_after or 'a pause'}"
+                f"{' s' if retry_after else ''}.",
+                provider=PROVIDER,
+                retry_after=retry_after,
+            )
+            error.retry_after = retry_after  # type: ignore[attr-defined]
+            error.upstream_status = status  # type: ignore[attr-defined]
+            return error
+        return ProviderError(f"Databricks workspace {name!r} answered {summary}.", provider=PROVIDER)
+
+
+def _auth_hint(method: str) -> str:
+    return {
+        "pat": " (the token may be expired or revoked)",
+        "oauth-m2m": " (the service principal may lack access to this workspace)",
+        "sdk": " and the SDK profile",
+    }.get(method, "")
+
+
+def _is_auth_failure(status: int, raw: bytes) -> bool:
+    """401, or a 403 whose error says the token itself is bad (not a missing permission)."""
+    if status == 401:
+        return True
+    code, message = _parse_error(raw)
+    return code != "PERMISSION_DENIED" and "token" in message.lower()
+
+
+def _parse_error(raw: bytes) -> tuple[str | None, str]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, ""
+    if not isinstance(body, dict):
+        return None, ""
+    code = body.get("error_code")
+    message = body.get("message")
+    # Legacy endpoints put the HTTP status in error_code as an integer: treat it as absent.
+    return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
+
+
+def summarise_error(raw: bytes, status: int) -> str:
+    """``403 PERMISSION_DENIED: first 160 characters of the message`` — never the raw body."""
+    code, message = _parse_error(raw)
+    message = " ".join(message.split())[:160]
+    parts = [str(status)]
+    if code:
+        parts.append(code[:64])
+    text = " ".join(parts)
+    return f"{text}: {message}" if message else text
+
+
+def _retry_after(headers: httpx.Headers) -> int | None:
+    value = headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return min(int(value), 3600)
+    return None

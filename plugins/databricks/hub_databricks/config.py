@@ -1,0 +1,243 @@
+"""Which Databricks workspaces to discover, and how to authenticate to each.
+
+Sources, highest first:
+1. ``[[providers.databricks.workspaces]]`` tables in the hub's TOML file. When present,
+   they are the whole list and the ``DATABRICKS_*`` environment variables are ignored.
+2. The environment, for one workspace named ``default``.
+
+Each workspace uses exactly one auth method. Set it with ``auth`` (TOML) or
+``HUB_DATABRICKS_AUTH`` (environment); otherwise it is detected, and finding two is
+an error, never a silent pick.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from hub_core import ProviderConfigError
+
+AuthMethod = Literal["pat", "oauth-m2m", "sdk"]
+AUTH_METHODS: tuple[str, ...] = ("pat", "oauth-m2m", "sdk")
+PROVIDER = "databricks"
+WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
+
+SETTINGS = [
+    "DATABRICKS_HOST",
+    "DATABRICKS_TOKEN",
+    "DATABRICKS_API_BASE",
+    "DATABRICKS_API_KEY",
+    "DATABRICKS_CLIENT_ID",
+    "DATABRICKS_CLIENT_SECRET",
+    "DATABRICKS_CONFIG_PROFILE",
+    "HUB_DATABRICKS_AUTH",
+    "[providers.databricks] workspaces",
+]
+
+
+class WorkspaceConfig(BaseModel):
+    """One workspace, resolved: host, auth method and the credentials it needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    host: str
+    auth: AuthMethod
+    token: SecretStr | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    profile: str | None = None
+    credential_source: str = ""  # which settings supplied the credentials, for error messages
+    timeout: float = 10.0
+    max_response_bytes: int = 20 * 1024 * 1024
+
+
+def normalise_host(value: str) -> str:
+    """``https://x.cloud.databricks.com/serving-endpoints/`` -> ``https://x.cloud.databricks.com``."""
+    host = value.strip().rstrip("/")
+    for suffix in ("/api/2.0/serving-endpoints", "/serving-endpoints"):
+        if host.endswith(suffix):
+            host = host[: -len(suffix)].rstrip("/")
+    if "://" not in host:
+        host = "https://" + host
+    if host.endswith(":443") and host.startswith("https://"):
+        host = host[:-4]
+    if not re.match(r"^https?://[^/\s?#@]+$", host):
+        raise ProviderConfigError(
+            f"Databricks host {value!r} is not a workspace URL; use e.g. https://<workspace>.cloud.databricks.com.",
+            provider=PROVIDER,
+        )
+    return host
+
+
+def _env(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or None
+
+
+def _one_host(environ: Mapping[str, str]) -> tuple[str | None, str]:
+    base, host = _env(environ, "DATABRICKS_API_BASE"), _env(environ, "DATABRICKS_HOST")
+    if base and host and normalise_host(base) != normalise_host(host):
+        raise ProviderConfigError(
+            "DATABRICKS_API_BASE and DATABRICKS_HOST name different workspaces; unset one of them.",
+            provider=PROVIDER,
+        )
+    if base:
+        return normalise_host(base), "DATABRICKS_API_BASE"
+    if host:
+        return normalise_host(host), "DATABRICKS_HOST"
+    return None, ""
+
+
+def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
+    """The ``default`` workspace from ``DATABRICKS_*`` variables, or [] when none are set."""
+    api_key, token = _env(environ, "DATABRICKS_API_KEY"), _env(environ, "DATABRICKS_TOKEN")
+    if api_key and token and api_key != token:
+        raise ProviderConfigError(
+            "DATABRICKS_API_KEY and DATABRICKS_TOKEN are both set, to different values; unset one of them.",
+            provider=PROVIDER,
+        )
+    pat_source = "DATABRICKS_API_KEY" if api_key else "DATABRICKS_TOKEN"
+    pat = api_key or token
+    client_id, client_secret = _env(environ, "DATABRICKS_CLIENT_ID"), _env(environ, "DATABRICKS_CLIENT_SECRET")
+    profile = _env(environ, "DATABRICKS_CONFIG_PROFILE")
+    host, host_source = _one_host(environ)
+    chosen = _env(environ, "HUB_DATABRICKS_AUTH")
+
+    found: list[str] = []
+    if pat:
+        found.append("pat")
+    if client_id or client_secret:
+        found.append("oauth-m2m")
+    if profile:
+        found.append("sdk")
+
+    if chosen is None:
+        if not found:
+            return []
+        if len(found) > 1:
+            raise ProviderConfigError(
+                f"More than one Databricks auth method is configured ({' and '.join(found)}). "
+                "Set HUB_DATABRICKS_AUTH to one of pat, oauth-m2m or sdk, or unset the others.",
+                provider=PROVIDER,
+            )
+        chosen = found[0]
+    if chosen not in AUTH_METHODS:
+        raise ProviderConfigError(
+            f"HUB_DATABRICKS_AUTH={chosen!r} is not an auth method; use pat, oauth-m2m or sdk.", provider=PROVIDER
+        )
+    if chosen == "sdk":
+        return [
+            WorkspaceConfig(
+                name="default",
+                host=host or "",
+                auth="sdk",
+                profile=profile,
+                credential_source="the Databricks SDK's unified auth",
+            )
+        ]
+    if host is None:
+        raise ProviderConfigError(
+            f"Databricks {chosen} credentials are set but no workspace host: set DATABRICKS_HOST "
+            "(or DATABRICKS_API_BASE).",
+            provider=PROVIDER,
+        )
+    if chosen == "pat":
+        if not pat:
+            raise ProviderConfigError(
+                "HUB_DATABRICKS_AUTH=pat needs DATABRICKS_TOKEN (or DATABRICKS_API_KEY).", provider=PROVIDER
+            )
+        return [
+            WorkspaceConfig(
+                name="default",
+                host=host,
+                auth="pat",
+                token=SecretStr(pat),
+                credential_source=f"{pat_source} with {host_source}",
+            )
+        ]
+    if not (client_id and client_secret):
+        missing = "DATABRICKS_CLIENT_SECRET" if client_id else "DATABRICKS_CLIENT_ID"
+        raise ProviderConfigError(f"OAuth M2M needs {missing} as well.", provider=PROVIDER)
+    return [
+        WorkspaceConfig(
+            name="default",
+            host=host,
+            auth="oauth-m2m",
+            client_id=client_id,
+            client_secret=SecretStr(client_secret),
+            credential_source="DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET",
+        )
+    ]
+
+
+def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> WorkspaceConfig:
+    """One ``[[providers.databricks.workspaces]]`` table. Secrets are env-var names."""
+    name = str(table.get("name", ""))
+    where = f"workspace {name!r}" if name else "a workspace table"
+    if not WORKSPACE_NAME.match(name):
+        raise ProviderConfigError(f"{where} needs a name of letters, digits, '.', '_' or '-'.", provider=PROVIDER)
+    inline = [k for k in INLINE_SECRET_KEYS if k in table]
+    if inline:
+        raise ProviderConfigError(
+            f"{where} writes a secret inline ({', '.join(inline)}). Name an environment variable instead, "
+            f'e.g. {inline[0]}_env = "DATABRICKS_{name.upper().replace("-", "_")}_{inline[0].upper()}".',
+            provider=PROVIDER,
+        )
+    auth = table.get("auth")
+    if auth not in AUTH_METHODS:
+        raise ProviderConfigError(f'{where} needs auth = "pat", "oauth-m2m" or "sdk".', provider=PROVIDER)
+    host_value = table.get("host")
+    host = normalise_host(str(host_value)) if host_value else ""
+    if not host and auth != "sdk":
+        raise ProviderConfigError(f'{where} needs host = "https://...".', provider=PROVIDER)
+    common: dict[str, Any] = {"name": name, "host": host, "auth": auth}
+    if isinstance(table.get("timeout"), (int, float)):
+        common["timeout"] = float(table["timeout"])
+
+    def secret(key: str) -> tuple[SecretStr, str]:
+        var = table.get(f"{key}_env")
+        if not isinstance(var, str) or not var:
+            raise ProviderConfigError(f'{where} needs {key}_env = "<ENVIRONMENT VARIABLE>".', provider=PROVIDER)
+        value = _env(environ, var)
+        if value is None:
+            raise ProviderConfigError(f"{where}: environment variable {var} is not set.", provider=PROVIDER)
+        return SecretStr(value), var
+
+    if auth == "pat":
+        token, var = secret("token")
+        return WorkspaceConfig(**common, token=token, credential_source=var)
+    if auth == "oauth-m2m":
+        client_secret, var = secret("client_secret")
+        client_id = table.get("client_id") or _env(environ, str(table.get("client_id_env", "")))
+        if not isinstance(client_id, str) or not client_id:
+            raise ProviderConfigError(f"{where} needs client_id or client_id_env.", provider=PROVIDER)
+        return WorkspaceConfig(
+            **common, client_id=client_id, client_secret=client_secret, credential_source=f"client_id and {var}"
+        )
+    profile = table.get("profile")
+    return WorkspaceConfig(
+        **common,
+        profile=profile if isinstance(profile, str) else None,
+        credential_source="the Databricks SDK's unified auth",
+    )
+
+
+def resolve_workspaces(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[WorkspaceConfig]:
+    environ = os.environ if environ is None else environ
+    tables = config.get("workspaces")
+    if tables is None:
+        return from_environment(environ)
+    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+        raise ProviderConfigError("[providers.databricks] workspaces must be a list of tables.", provider=PROVIDER)
+    workspaces = [from_table(t, environ) for t in tables]
+    names = [w.name for w in workspaces]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ProviderConfigError(f"Workspace names must be unique: {', '.join(duplicates)}.", provider=PROVIDER)
+    return workspaces

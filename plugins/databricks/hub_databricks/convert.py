@@ -1,0 +1,78 @@
+"""One Databricks endpoint -> one model-hub entry.
+
+Capabilities come from the endpoint's live ``capabilities`` first, then from the
+catalog entry for ``databricks/<name>``, then (external models) from the catalog
+entry of the upstream model. Token limits and prices come from the catalog.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub_core import Endpoint, ModelGroup
+from hub_core.catalog import CAPABILITY_FLAGS, Catalog, catalog_fields
+from hub_databricks.config import PROVIDER
+from hub_databricks.parse import served_entities
+
+LIVE_CAPABILITIES = {
+    "supports_function_calling": ("function_calling",),
+    "supports_vision": ("image_input",),
+    "supports_reasoning": ("openai_reasoning", "anthropic_reasoning"),
+}
+# External-model providers whose catalog keys use another prefix.
+CATALOG_PREFIX = {"amazon-bedrock": "bedrock", "google-cloud-vertex-ai": "vertex_ai", "palm": "palm"}
+
+
+def external_catalog_keys(endpoint: Endpoint) -> list[str]:
+    """Catalog keys for the upstream model of an external-model endpoint, most specific first."""
+    keys: list[str] = []
+    for item in served_entities(endpoint.raw):
+        external = item.get("external_model")
+        if not isinstance(external, dict) or not isinstance(external.get("name"), str):
+            continue
+        name, provider = external["name"], str(external.get("provider") or "")
+        openai_config = external.get("openai_config")
+        if (
+            provider == "openai"
+            and isinstance(openai_config, dict)
+            and openai_config.get("openai_api_type")
+            in (
+                "azure",
+                "azuread",
+            )
+        ):
+            provider = "azure"
+        prefix = CATALOG_PREFIX.get(provider, provider)
+        keys += [f"{prefix}/{name}", name] if prefix else [name]
+    return keys
+
+
+def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
+    own = catalog.get(f"{PROVIDER}/{endpoint.name}")
+    upstream = catalog.get(*external_catalog_keys(endpoint)) if endpoint.served_by == "external_model" else None
+
+    fields: dict[str, Any] = {**catalog_fields(upstream), **catalog_fields(own)}
+    fields["mode"] = endpoint.mode  # the live task decides; a custom model with no task stays null
+    for flag in CAPABILITY_FLAGS:
+        live_keys = LIVE_CAPABILITIES.get(flag, ())
+        live = [endpoint.capabilities[k] for k in live_keys if k in endpoint.capabilities]
+        if live:
+            fields[flag] = any(live)
+        else:
+            fields[flag] = bool(fields.get(flag, False))
+
+    return ModelGroup(
+        model_group=f"{PROVIDER}/{endpoint.name}",
+        providers=[PROVIDER],
+        **fields,
+        source="live",
+        state=endpoint.state,
+        available=endpoint.available,
+        state_reason=endpoint.state_reason,
+        display_name=endpoint.display_name,
+        description=endpoint.description,
+        endpoint_url=endpoint.endpoint_url,
+        served_by=endpoint.served_by,
+        entities=endpoint.entities,
+        target=endpoint.target,
+    )

@@ -1,0 +1,167 @@
+"""Tolerant parsing of raw serving-endpoint JSON into hub ``Endpoint`` objects.
+
+Unknown enum values and missing optional fields never fail the list: a field that
+cannot be read is left empty. Only an item without a usable ``name`` is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from hub_core import Endpoint, ServedEntity
+from hub_databricks.config import PROVIDER
+
+logger = logging.getLogger("hub_databricks.parse")
+
+TASK_MODES = {
+    "llm/v1/chat": "chat",
+    "llm/v1/completions": "completion",
+    "llm/v1/embeddings": "embedding",
+    "agent/v1/responses": "responses",
+}
+ENDPOINT_TYPES = {
+    "FOUNDATION_MODEL_API": "foundation_model",
+    "EXTERNAL_MODEL": "external_model",
+    "CUSTOM_MODEL": "custom_model",
+}
+NOT_READY_REASONS = ("UPDATE_FAILED", "UPDATE_CANCELED", "IN_PROGRESS")
+MAX_NAME = 512
+
+
+def _str(value: Any, limit: int = 4096) -> str | None:
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list_of_dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """Epoch milliseconds, as an int or a numeric string (the SDK accepts both)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, (int, float)) and 0 <= value < 1e15:
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    return None
+
+
+def mode_for(task: str | None) -> str | None:
+    if task is None:
+        return None
+    return TASK_MODES.get(task, task.rsplit("/", 1)[-1] if task.startswith("llm/") else None)
+
+
+def served_entities(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    config = _dict(raw.get("config"))
+    return _list_of_dicts(config.get("served_entities")) or _list_of_dicts(config.get("served_models"))
+
+
+def _entity(item: dict[str, Any]) -> ServedEntity | None:
+    foundation, external = _dict(item.get("foundation_model")), _dict(item.get("external_model"))
+    name = (
+        _str(item.get("entity_name"))
+        or _str(item.get("model_name"))
+        or _str(foundation.get("name"))
+        or _str(external.get("name"))
+        or _str(item.get("name"))
+    )
+    if name is None:
+        return None
+    version = item.get("entity_version", item.get("model_version"))
+    kind = _str(item.get("type"), 64)
+    if kind is None:
+        kind = "FOUNDATION_MODEL" if foundation else "EXTERNAL_MODEL" if external else None
+    return ServedEntity(
+        name=name,
+        version=str(version)[:64] if isinstance(version, (str, int)) and not isinstance(version, bool) else None,
+        type=kind,
+        external_provider=_str(external.get("provider"), 64),
+    )
+
+
+def _served_by(raw: dict[str, Any], entities: list[dict[str, Any]], task: str | None) -> str:
+    endpoint_type = ENDPOINT_TYPES.get(str(raw.get("endpoint_type")))
+    if endpoint_type:
+        return endpoint_type
+    if any(_dict(e.get("foundation_model")) for e in entities):
+        return "foundation_model"
+    if any(_dict(e.get("external_model")) for e in entities):
+        return "external_model"
+    if (task or "").startswith("agent/") or raw.get("tile_endpoint_metadata"):
+        return "agent"
+    return "custom_model"
+
+
+def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
+    """One endpoint, or None (logged) when it has no usable name."""
+    if not isinstance(raw, dict):
+        logger.warning("Workspace %r: skipped an endpoint that is not a JSON object", target)
+        return None
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        logger.warning("Workspace %r: skipped an endpoint without a usable name", target)
+        return None
+    entities = served_entities(raw)
+    first = entities[0] if entities else {}
+    foundation = _dict(first.get("foundation_model"))
+    external = _dict(first.get("external_model"))
+    task = _str(raw.get("task"), 128) or _str(external.get("task"), 128)
+
+    state = _dict(raw.get("state"))
+    ready = _str(state.get("ready"), 64)
+    config_update = _str(state.get("config_update"), 64)
+    available = ready == "READY"
+    reason = None
+    if not available:
+        reason = config_update if config_update in NOT_READY_REASONS else (ready or "STATE_UNKNOWN")
+
+    parsed = [e for e in (_entity(item) for item in entities) if e is not None]
+    display_name = _str(foundation.get("display_name"), 256)
+    if display_name is None and parsed and parsed[0].type == "UC_MODEL":
+        version = f" v{parsed[0].version}" if parsed[0].version else ""
+        display_name = f"{parsed[0].name}{version}"
+    capabilities = {k: v for k, v in _dict(raw.get("capabilities")).items() if isinstance(v, bool)}
+
+    return Endpoint(
+        provider=PROVIDER,
+        name=name,
+        target=target,
+        target_url=host,
+        endpoint_url=f"{host}/serving-endpoints/{name}/invocations",
+        task=task,
+        mode=mode_for(task),
+        served_by=_served_by(raw, entities, task),
+        entities=parsed,
+        state=ready,
+        config_update=config_update,
+        available=available,
+        state_reason=reason,
+        display_name=display_name,
+        description=_str(foundation.get("description")) or _str(raw.get("description")),
+        creator=_str(raw.get("creator"), 256),
+        created_at=_timestamp(raw.get("creation_timestamp")),
+        updated_at=_timestamp(raw.get("last_updated_timestamp")),
+        capabilities=capabilities,
+        raw=raw,
+    )
+
+
+def parse_endpoints(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
+    endpoints = []
+    for item in items:
+        try:
+            endpoint = parse_endpoint(item, target=target, host=host)
+        except Exception:  # belt and braces: one bad item never fails the list
+            logger.warning("Workspace %r: skipped an endpoint that could not be parsed", target, exc_info=True)
+            continue
+        if endpoint is not None:
+            endpoints.append(endpoint)
+    return endpoints

@@ -1,0 +1,63 @@
+"""``GET /public/databricks/serving_endpoints``: the shape of the earlier LiteLLM design."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter
+
+from hub_core.api.deps import HubDep
+from hub_databricks.config import PROVIDER
+
+SENSITIVE_KEY = re.compile(r"(key|secret|token|password|credential|private)", re.IGNORECASE)
+REDACTED = "[REDACTED]"
+
+router = APIRouter()
+
+
+def redact(value: Any) -> Any:
+    """Copy of ``value`` with every credential-like field's value replaced."""
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if SENSITIVE_KEY.search(k) and not isinstance(v, (dict, list)) else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def legacy_item(raw: dict[str, Any], endpoint_url: str | None, workspace: str | None) -> dict[str, Any]:
+    config, state = _dict(raw.get("config")), _dict(raw.get("state"))
+    return {
+        "name": raw.get("name"),
+        "creator": raw.get("creator"),
+        "creation_timestamp": raw.get("creation_timestamp"),
+        "last_updated_timestamp": raw.get("last_updated_timestamp"),
+        "state": state.get("ready"),
+        "config": {
+            "served_models": redact(config.get("served_models") or []),
+            "served_entities": redact(config.get("served_entities") or []),
+        },
+        "endpoint_url": endpoint_url,
+        "workspace": workspace,
+    }
+
+
+@router.get("/serving_endpoints", summary="Databricks serving endpoints (LiteLLM-compatible shape)")
+async def serving_endpoints(hub: HubDep) -> dict[str, Any]:
+    result = await hub.endpoints(PROVIDER)
+    items = [legacy_item(e.raw, e.endpoint_url, e.target) for e in result.endpoints if e.raw]
+    hosts = [e.target_url for e in result.endpoints if e.target_url]
+    return {
+        "endpoints": items,
+        "workspace_url": hosts[0] if hosts else None,
+        "source": result.source,
+        "fetched_at": result.fetched_at.isoformat() if result.fetched_at else None,
+        "stale": result.stale,
+    }

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test sees the developer's hub or Databricks settings, or their ~/.databrickscfg."""
+    for name in list(os.environ):
+        if name.startswith(ISOLATED_PREFIXES):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path_factory.getbasetemp() / "no-databrickscfg"))
+    yield
+
+
+def require_service(name: str, available: bool) -> None:
+    """Skip when a service is missing on a laptop; fail in CI, where it must exist."""
+    if available:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required in CI but is not available")
+    pytest.skip(f"{name} is not available")
