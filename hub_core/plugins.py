@@ -141,8 +141,7 @@ class PluginRegistry:
     # -- dispatch -------------------------------------------------------------------
 
     def _results(self, provider: str, hook: str, kwargs: dict[str, Any]) -> list[Any]:
-        record = self.records.get(provider)
-        if record is None or record.plugin is None:
+        if self.pm.get_plugin(provider) is None:
             return []
         others = [p for n, p in self.pm.list_name_plugin() if n != provider]
         caller = self.pm.subset_hook_caller(hook, remove_plugins=others)

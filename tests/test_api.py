@@ -1,0 +1,141 @@
+"""The HTTP surface: providers, endpoints, model hub, problems, mounting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pytest
+from fastapi import Depends, FastAPI, Header, HTTPException
+from hubtest_plugins import FailingProvider, StaticProvider, UnconfiguredProvider
+
+from hub_core.app import include_hub
+from hub_core.testing import app_client, make_hub
+
+PROBLEM = "application/problem+json"
+
+
+async def test_providers_lists_every_installed_provider_with_status():
+    hub = make_hub({"ok": StaticProvider("ok"), "down": FailingProvider("down"), "databricks": UnconfiguredProvider()})
+    async with app_client(hub) as client:
+        response = await client.get("/public/providers")
+    assert response.status_code == 200
+    rows = {r["name"]: r for r in response.json()}
+    assert rows["ok"]["status"] == "ok" and rows["ok"]["version"] == "0.0.test"
+    assert rows["down"]["status"] == "error" and "upstream said no" in rows["down"]["message"]
+    assert rows["databricks"]["status"] == "not_configured"
+    assert rows["ok"]["distribution"] == "test-ok"
+
+
+async def test_merged_model_hub_survives_a_failing_provider():
+    hub = make_hub({"ok": StaticProvider("ok"), "down": FailingProvider("down")})
+    async with app_client(hub) as client:
+        merged = await client.get("/public/model_hub")
+        one = await client.get("/public/model_hub", params={"provider": "down"})
+    assert merged.status_code == 200
+    assert [g["model_group"] for g in merged.json()] == ["ok/alpha", "ok/beta"]
+    assert one.status_code == 502 and one.headers["content-type"] == PROBLEM
+    assert one.json()["type"] == "urn:hub-core:problem:provider-error"
+    assert "Traceback" not in one.text
+
+
+async def test_model_hub_provider_filter_and_field_names():
+    hub = make_hub({"a": StaticProvider("a"), "b": StaticProvider("b", endpoints=["z"])})
+    async with app_client(hub) as client:
+        response = await client.get("/public/model_hub", params={"provider": "b"})
+    [group] = response.json()
+    assert group["model_group"] == "b/z"
+    for field in (
+        "model_group", "providers", "mode", "max_input_tokens", "max_output_tokens", "input_cost_per_token",
+        "output_cost_per_token", "supports_function_calling", "supports_parallel_function_calling",
+        "supports_vision", "supports_reasoning", "supported_openai_params", "is_public_model_group",
+        "source", "state", "available", "display_name", "description", "endpoint_url",
+    ):  # fmt: skip
+        assert field in group, field
+
+
+async def test_unknown_provider_is_404_problem_listing_installed():
+    hub = make_hub({"a": StaticProvider("a"), "b": StaticProvider("b")})
+    async with app_client(hub) as client:
+        for url in ("/public/nope/endpoints", "/public/model_hub?provider=nope"):
+            response = await client.get(url)
+            assert response.status_code == 404
+            assert response.headers["content-type"] == PROBLEM
+            body = response.json()
+            assert body["type"] == "urn:hub-core:problem:unknown-provider"
+            assert body["installed"] == ["a", "b"]
+            assert "a, b" in body["detail"]
+
+
+async def test_endpoints_route_shape():
+    hub = make_hub({"s": StaticProvider("s")})
+    async with app_client(hub) as client:
+        body = (await client.get("/public/s/endpoints")).json()
+    assert set(body) >= {"provider", "endpoints", "source", "fetched_at"}
+    assert body["provider"] == "s" and body["source"] == "live"
+    assert [e["name"] for e in body["endpoints"]] == ["alpha", "beta"]
+    assert "raw" not in body["endpoints"][0]
+
+
+async def test_unconfigured_provider_falls_back_to_catalog():
+    hub = make_hub({"databricks": UnconfiguredProvider()})
+    async with app_client(hub) as client:
+        groups = (await client.get("/public/model_hub", params={"provider": "databricks"})).json()
+        endpoints = (await client.get("/public/databricks/endpoints")).json()
+    names = {g["model_group"]: g for g in groups}
+    assert names["databricks/databricks-gte-large-en"]["mode"] == "embedding"
+    assert names["databricks/databricks-meta-llama-3-3-70b-instruct"]["mode"] == "chat"
+    assert {g["source"] for g in groups} == {"catalog"}
+    assert endpoints["source"] == "catalog" and len(endpoints["endpoints"]) == len(groups)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/public/model_hub?provider=%00bad",
+        "/public/model_hub?provider=" + "x" * 200,
+        "/public/model_hub?available=maybe",
+    ],
+)
+async def test_bad_parameters_get_400_problem_without_echo(url):
+    hub = make_hub({"s": StaticProvider("s")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == "urn:hub-core:problem:invalid-parameter"
+    assert "maybe" not in response.text and "xxxxxxxxxx" not in response.text
+
+
+async def test_unknown_route_is_problem_json():
+    hub = make_hub({})
+    async with app_client(hub) as client:
+        response = await client.get("/nowhere")
+    assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+
+
+async def test_include_hub_under_the_host_apps_auth():
+    def host_auth(authorization: Annotated[str | None, Header()] = None) -> None:
+        if authorization != "Bearer host-key":
+            raise HTTPException(status_code=401, detail="host says no")
+
+    host = FastAPI()
+
+    @host.get("/own")
+    async def own() -> dict[str, str]:
+        return {"host": "route"}
+
+    include_hub(host, hub=make_hub({"s": StaticProvider("s")}), dependencies=[Depends(host_auth)])
+    async with app_client(host) as client:
+        assert (await client.get("/own")).json() == {"host": "route"}
+        denied = await client.get("/public/model_hub")
+        allowed = await client.get("/public/model_hub", headers={"Authorization": "Bearer host-key"})
+    assert denied.status_code == 401
+    assert allowed.status_code == 200 and [g["model_group"] for g in allowed.json()] == ["s/alpha", "s/beta"]
+
+
+async def test_available_filter():
+    hub = make_hub({"s": StaticProvider("s")})
+    async with app_client(hub) as client:
+        assert len((await client.get("/public/model_hub?available=true")).json()) == 2
+        assert (await client.get("/public/model_hub?available=false")).json() == []
