@@ -16,12 +16,3 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path_factory.getbasetemp() / "no-databrickscfg"))
     yield
-
-
-def require_service(name: str, available: bool) -> None:
-    """Skip when a service is missing on a laptop; fail in CI, where it must exist."""
-    if available:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{name} is required in CI but is not available")
-    pytest.skip(f"{name} is not available")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,12 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-
-_PLUGIN_ROOT = Path(__file__).resolve().parents[2] / "plugins" / "databricks"
-if importlib.util.find_spec("hub_databricks") is None:
-    sys.path.insert(0, str(_PLUGIN_ROOT))
-
-from hub_databricks import fake as fk  # noqa: E402
+from hub_databricks import fake as fk
 
 PAT = fk.DEFAULT_PAT
 CLIENT_ID = "sp-client-id"

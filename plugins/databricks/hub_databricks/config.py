@@ -25,6 +25,7 @@ AuthMethod = Literal["pat", "oauth-m2m", "sdk"]
 AUTH_METHODS: tuple[str, ...] = ("pat", "oauth-m2m", "sdk")
 PROVIDER = "databricks"
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+HOST_PATTERN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$")
 INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
 
 SETTINGS = [
@@ -67,7 +68,7 @@ def normalise_host(value: str) -> str:
         host = "https://" + host
     if host.endswith(":443") and host.startswith("https://"):
         host = host[:-4]
-    if not re.match(r"^https?://[^/\s?#@]+$", host):
+    if not HOST_PATTERN.match(host):
         raise ProviderConfigError(
             f"Databricks host {value!r} is not a workspace URL; use e.g. https://<workspace>.cloud.databricks.com.",
             provider=PROVIDER,
