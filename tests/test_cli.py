@@ -1,0 +1,67 @@
+"""The `hub` command, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+
+
+def hub(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "COLUMNS": "200", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "hub_core", *args], capture_output=True, text=True, env=environment, timeout=60
+    )
+
+
+def test_models_json_from_the_catalog_has_correct_modes():
+    result = hub("models", "--provider", "databricks", "--json")
+    assert result.returncode == 0, result.stderr
+    modes = {g["model_group"]: g["mode"] for g in json.loads(result.stdout)}
+    assert modes["databricks/databricks-bge-large-en"] == "embedding"
+    assert modes["databricks/databricks-claude-sonnet-4-5"] == "chat"
+
+
+def test_providers_table_lists_databricks_with_version():
+    result = hub("providers")
+    assert result.returncode == 0, result.stderr
+    assert "databricks" in result.stdout and "0.1.0" in result.stdout
+
+
+def test_endpoints_table_against_the_fake_workspace():
+    with FakeWorkspace(rich_workspace()) as fake:
+        result = hub("endpoints", "databricks", DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=DEFAULT_PAT)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("│")}
+    assert "embedding" in lines["databricks-gte-large-en"] and "foundation_model" in lines["databricks-gte-large-en"]
+    assert "external_model" in lines["openai-gpt-4o"]
+    assert "custom_model" in lines["churn-classifier-uc"]
+    assert "NOT_READY (UPDATE_FAILED)" in lines["fraud-scorer"]
+
+
+def test_unknown_provider_is_one_line_and_nonzero():
+    result = hub("endpoints", "nope")
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: No provider named 'nope'")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_bad_settings_are_one_line(tmp_path):
+    result = hub("providers", HUB_CONFIG=str(tmp_path / "missing.toml"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "HUB_CONFIG" in result.stderr
+    bad = hub("providers", HUB_CACHE_TTL="soon")
+    assert bad.returncode == 1 and "cache_ttl" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ambiguous_databricks_auth_is_reported_not_picked():
+    with FakeWorkspace(rich_workspace()) as fake:
+        result = hub(
+            "endpoints", "databricks", DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=DEFAULT_PAT,
+            DATABRICKS_CLIENT_ID="id", DATABRICKS_CLIENT_SECRET="secret",
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert "More than one Databricks auth method" in result.stderr and "HUB_DATABRICKS_AUTH" in result.stderr

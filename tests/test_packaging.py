@@ -1,0 +1,84 @@
+"""Real installs: plugin distributions found through their entry points, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from serving import running_hub
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def extra_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """hub-broken-example and hub-marker-example, pip-installed into their own directory."""
+    root = tmp_path_factory.mktemp("plugins")
+    sources = []
+    for name in ("broken_plugin", "marker_plugin"):
+        shutil.copytree(FIXTURES / name, root / name)
+        sources.append(str(root / name))
+    site = root / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--target",
+         str(site), *sources],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    return site
+
+
+def hub_cli(*args: str, site: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(site), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "hub_core", *args], capture_output=True, text=True, env=environment, timeout=60
+    )
+
+
+def test_installed_plugins_are_found_through_entry_points(extra_site, tmp_path):
+    marker = tmp_path / "marker"
+    result = hub_cli("providers", "--json", site=extra_site, HUB_TEST_MARKER=str(marker))
+    assert result.returncode == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["databricks"]["distribution"] == "hub-databricks"
+    assert rows["databricks"]["version"] == "0.1.0"
+    assert rows["databricks"]["status"] == "not_configured"
+    assert rows["broken"]["status"] == "failed_to_load"
+    assert rows["broken"]["distribution"] == "hub-broken-example"
+    assert "broken on purpose" in rows["broken"]["message"]
+    assert marker.exists()
+    assert result.stderr.count("'broken'") == 1, "a failed plugin is logged once"
+
+
+def test_allowlist_never_imports_unlisted_installed_plugin(extra_site, tmp_path):
+    marker = tmp_path / "marker"
+    result = hub_cli("providers", "--json", site=extra_site, HUB_TEST_MARKER=str(marker), HUB_LOAD_PLUGINS="databricks")
+    assert result.returncode == 0, result.stderr
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["marker"]["status"] == "disabled" and rows["broken"]["status"] == "disabled"
+    assert not marker.exists()
+
+
+def test_strict_mode_refuses_to_start(extra_site):
+    result = hub_cli("providers", site=extra_site, HUB_STRICT_PLUGINS="1")
+    assert result.returncode != 0
+    assert "broken on purpose" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_hub_serve_with_a_broken_plugin_serves_the_rest(extra_site):
+    with running_hub(PYTHONPATH=str(extra_site)) as base:
+        providers = httpx.get(f"{base}/public/providers").json()
+        hub = httpx.get(f"{base}/public/model_hub", params={"provider": "databricks"})
+        broken = httpx.get(f"{base}/public/broken/endpoints")
+    rows = {r["name"]: r["status"] for r in providers}
+    assert rows["broken"] == "failed_to_load" and rows["databricks"] == "not_configured"
+    assert hub.status_code == 200
+    modes = {g["model_group"]: g["mode"] for g in hub.json()}
+    assert modes["databricks/databricks-gte-large-en"] == "embedding"
+    assert broken.status_code == 503 and broken.json()["type"] == "urn:hub-core:problem:provider-failed-to-load"
