@@ -1,25 +1,37 @@
-"""Discovery cache: fresh TTL, stale-while-revalidate, single-flight, remembered failures.
+"""Discovery cache: fresh TTL, stale-while-revalidate, single-flight, bounded refreshes.
 
-A key is one provider target (``databricks:prod``). A request for a fresh key is
-served from memory. A stale key is served at once while one background refresh
-runs. A key past its stale window (or never fetched) waits for one refresh that
-every concurrent caller shares; that refresh is bounded by the deadline.
+A key is one provider target (``databricks:prod``).
+
+- Fresh (younger than ``ttl``): served from memory.
+- Stale (within ``stale_ttl`` after that): served at once while one background refresh runs.
+- Cold, or older than the stale window: callers share one refresh and wait at most ``deadline``.
+
+A refresh retries transient faults (``ProviderError.retryable``) with jittered backoff
+inside its deadline, honours ``Retry-After``, and after repeated failures opens a
+circuit for ``breaker_cooldown`` seconds; the next refresh after that is the one trial.
+
+With a shared store (Redis) the entries, the single-flight lock and the Retry-After
+blocks are shared between replicas; the local memory stays the first, fast layer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from hub_core.errors import HubError, ProviderUnavailableError
+from hub_core.errors import HubError, ProviderError, ProviderUnavailableError
 
 logger = logging.getLogger("hub_core.cache")
 
 T = TypeVar("T")
+_R = TypeVar("_R")
+SHARED_RETRY_SECONDS = 5.0
+Loader = Callable[[], Awaitable[T]]
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,11 @@ class CachePolicy:
     refresh_ahead: float = 0.0
     deadline: float = 10.0
     error_ttl: float = 5.0
+    breaker_threshold: int = 3
+    breaker_cooldown: float = 30.0
+    backoff_base: float = 0.2
+    backoff_cap: float = 2.0
+    max_retry_wait: float = 5.0  # a longer Retry-After ends this refresh; the pause is remembered
 
 
 @dataclass(frozen=True)
@@ -38,20 +55,64 @@ class Cached(Generic[T]):
     stale: bool = False
 
 
-@dataclass(frozen=True)
-class _Failure:
+@dataclass
+class _Failures:
     error: BaseException
     until: float
+    count: int
+
+
+class Codec(Protocol[T]):
+    def encode(self, value: T) -> bytes: ...
+
+    def decode(self, payload: bytes) -> T: ...
+
+
+class SharedStore(Protocol):
+    """What a shared cache backend offers. Every method may raise ``SharedStoreError``."""
+
+    async def get(self, key: str) -> tuple[float, bytes] | None: ...
+
+    async def put(self, key: str, fetched_at: float, payload: bytes, ttl: float) -> None: ...
+
+    async def acquire(self, key: str, ttl: float) -> str | None: ...
+
+    async def release(self, key: str, token: str) -> None: ...
+
+    async def blocked_until(self, key: str) -> float | None: ...
+
+    async def block(self, key: str, until: float) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class SharedStoreError(Exception):
+    """The shared store is unreachable; the cache carries on from memory."""
 
 
 class DiscoveryCache(Generic[T]):
-    def __init__(self, policy: CachePolicy, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        policy: CachePolicy,
+        clock: Callable[[], float] = time.time,
+        *,
+        shared: SharedStore | None = None,
+        codec: Codec[T] | None = None,
+    ) -> None:
+        if shared is not None and codec is None:
+            raise ValueError("a shared store needs a codec")
         self.policy = policy
         self.clock = clock
+        self.shared = shared
+        self.codec = codec
         self._entries: dict[str, Cached[T]] = {}
-        self._failures: dict[str, _Failure] = {}
+        self._failures: dict[str, _Failures] = {}
         self._flights: dict[str, asyncio.Task[Cached[T]]] = {}
-        self.loads = 0  # upstream calls made, for tests and the benchmark
+        self._shared_down_until = 0.0
+        self._shared_reported = False
+        self.loads = 0  # upstream calls made by this process, for tests and the benchmark
+
+    # -- reading --------------------------------------------------------------------
 
     def peek(self, key: str) -> Cached[T] | None:
         return self._entries.get(key)
@@ -64,79 +125,210 @@ class DiscoveryCache(Generic[T]):
             self._entries.pop(key, None)
             self._failures.pop(key, None)
 
-    async def get(self, key: str, loader: Callable[[], Awaitable[T]]) -> Cached[T]:
+    async def get(self, key: str, loader: Loader[T]) -> Cached[T]:
         now = self.clock()
         entry = self._entries.get(key)
-        policy = self.policy
-        if entry is not None:
-            age = now - entry.fetched_at
-            if age < policy.ttl:
-                if policy.refresh_ahead and age >= policy.ttl - policy.refresh_ahead:
-                    self._refresh_in_background(key, loader, now)
-                return entry
-            if age < policy.ttl + policy.stale_ttl:
+        if entry is not None and now - entry.fetched_at < self.policy.ttl:
+            if self.policy.refresh_ahead and now - entry.fetched_at >= self.policy.ttl - self.policy.refresh_ahead:
                 self._refresh_in_background(key, loader, now)
-                return Cached(entry.value, entry.fetched_at, stale=True)
+            return entry
+        if self.shared is not None:
+            entry = await self._adopt_shared(key, entry)
+            if entry is not None and now - entry.fetched_at < self.policy.ttl:
+                return entry
+        if entry is not None and now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl:
+            self._refresh_in_background(key, loader, now)
+            return Cached(entry.value, entry.fetched_at, stale=True)
         failure = self._failures.get(key)
         if failure is not None and now < failure.until:
-            raise self._unavailable(key, failure, now)
-        return await asyncio.shield(self._flight(key, loader))
+            raise self._unavailable(key, failure.error, failure.until - now, had_entry=entry is not None)
+        try:
+            return await asyncio.shield(self._flight(key, loader))
+        except HubError as error:
+            if entry is not None:  # never serve silently ancient data: say so, with Retry-After
+                failure = self._failures.get(key)
+                wait = failure.until - self.clock() if failure else self.policy.error_ttl
+                raise self._unavailable(key, error, wait, had_entry=True) from None
+            raise
 
-    def _refresh_in_background(self, key: str, loader: Callable[[], Awaitable[T]], now: float) -> None:
+    async def _adopt_shared(self, key: str, entry: Cached[T] | None) -> Cached[T] | None:
+        """A newer list that another replica stored, if any."""
+        found = await self._shared_call(self.shared.get(key) if self.shared else None)
+        if not found:
+            return entry
+        fetched_at, payload = found
+        if entry is not None and entry.fetched_at >= fetched_at:
+            return entry
+        assert self.codec is not None
+        adopted = Cached(self.codec.decode(payload), fetched_at)
+        self._entries[key] = adopted
+        return adopted
+
+    # -- refreshing -----------------------------------------------------------------
+
+    def _refresh_in_background(self, key: str, loader: Loader[T], now: float) -> None:
         failure = self._failures.get(key)
         if failure is not None and now < failure.until:
-            return  # honour Retry-After and the error back-off: keep serving what we have
+            return  # honour Retry-After and the circuit breaker: keep serving what we have
         task = self._flight(key, loader)
         task.add_done_callback(_consume_exception)
 
-    def _flight(self, key: str, loader: Callable[[], Awaitable[T]]) -> asyncio.Task[Cached[T]]:
+    def _flight(self, key: str, loader: Loader[T]) -> asyncio.Task[Cached[T]]:
         task = self._flights.get(key)
         if task is None:
-            task = asyncio.get_running_loop().create_task(self._load(key, loader))
+            task = asyncio.get_running_loop().create_task(self._refresh(key, loader))
             self._flights[key] = task
             task.add_done_callback(lambda _: self._flights.pop(key, None))
         return task
 
-    async def _load(self, key: str, loader: Callable[[], Awaitable[T]]) -> Cached[T]:
-        self.loads += 1
+    async def _refresh(self, key: str, loader: Loader[T]) -> Cached[T]:
         try:
-            value = await asyncio.wait_for(loader(), timeout=self.policy.deadline)
+            return await asyncio.wait_for(self._refresh_shared(key, loader), timeout=self.policy.deadline)
         except asyncio.TimeoutError:
             error: BaseException = ProviderUnavailableError(
-                f"Discovery for {key} took longer than its {self.policy.deadline:g} s deadline."
+                f"Discovery for {key} did not finish within its {self.policy.deadline:g} s deadline."
             )
             self._remember_failure(key, error)
             raise error from None
         except Exception as exc:
             self._remember_failure(key, exc)
             raise
+
+    async def _refresh_shared(self, key: str, loader: Loader[T]) -> Cached[T]:
+        if self.shared is None:
+            return await self._load(key, loader)
+        blocked = await self._shared_call(self.shared.blocked_until(key))
+        if blocked and blocked > self.clock():
+            wait = blocked - self.clock()
+            raise ProviderUnavailableError(
+                f"Discovery for {key} is paused for {wait:.0f} s at the upstream's request (Retry-After).",
+                retry_after=max(1, int(wait + 0.999)),
+            )
+        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline))
+        if token is None and self._shared_up():
+            return await self._wait_for_other_replica(key)
+        try:
+            return await self._load(key, loader)
+        finally:
+            if token:
+                await self._shared_call(self.shared.release(key, token))
+
+    async def _wait_for_other_replica(self, key: str) -> Cached[T]:
+        """Another replica holds the lock: wait for the list it stores (within our deadline)."""
+        known = self._entries.get(key)
+        while True:
+            await asyncio.sleep(0.05)
+            entry = await self._adopt_shared(key, known)
+            if entry is not None and (known is None or entry.fetched_at > known.fetched_at):
+                return entry
+            if not self._shared_up():
+                raise ProviderUnavailableError(f"Discovery for {key}: the shared cache went away mid-refresh.")
+
+    async def _load(self, key: str, loader: Loader[T]) -> Cached[T]:
+        attempt = 0
+        started = self.clock()
+        while True:
+            self.loads += 1
+            try:
+                value = await loader()
+                break
+            except ProviderError as error:
+                attempt += 1
+                delay = self._retry_delay(error, attempt, started)
+                if delay is None:
+                    raise
+                logger.info("Discovery for %s failed (%s); retrying in %.2f s", key, error, delay)
+                await asyncio.sleep(delay)
         entry = Cached(value, self.clock())
         self._entries[key] = entry
         self._failures.pop(key, None)
+        if self.shared is not None and self.codec is not None:
+            ttl = self.policy.ttl + self.policy.stale_ttl
+            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl))
         return entry
 
+    def _retry_delay(self, error: ProviderError, attempt: int, started: float) -> float | None:
+        """Seconds to wait before retrying, or None when the error or the deadline forbids it."""
+        if not error.retryable:
+            return None
+        if error.retry_after is not None:
+            delay = float(error.retry_after)
+            if delay > self.policy.max_retry_wait:
+                return None
+        else:
+            delay = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (attempt - 1))
+            delay *= random.uniform(0.5, 1.0)
+        remaining = self.policy.deadline - (self.clock() - started)
+        return delay if delay < remaining - 0.05 else None
+
     def _remember_failure(self, key: str, error: BaseException) -> None:
+        previous = self._failures.get(key)
+        count = previous.count + 1 if previous else 1
+        wait = self.policy.error_ttl
+        if count >= self.policy.breaker_threshold:
+            wait = self.policy.breaker_cooldown
+            if count == self.policy.breaker_threshold:
+                logger.warning("Discovery for %s failed %d times; pausing it for %g s", key, count, wait)
         retry_after = getattr(error, "retry_after", None)
-        wait = float(retry_after) if isinstance(retry_after, (int, float)) else self.policy.error_ttl
-        self._failures[key] = _Failure(error, self.clock() + wait)
+        if isinstance(retry_after, (int, float)):
+            wait = max(wait, float(retry_after))
+            if self.shared is not None:
+                asyncio.get_running_loop().create_task(
+                    self._shared_call(self.shared.block(key, self.clock() + float(retry_after)))
+                ).add_done_callback(_consume_exception)
+        self._failures[key] = _Failures(error, self.clock() + wait, count)
         logger.warning("Refreshing %s failed: %s", key, error)
 
-    def _unavailable(self, key: str, failure: _Failure, now: float) -> BaseException:
-        if isinstance(failure.error, HubError):
-            error = failure.error
-            error.headers.setdefault("Retry-After", str(max(1, int(failure.until - now + 0.999))))
-            return error
-        return ProviderUnavailableError(
-            f"Discovery for {key} failed recently; retrying after a pause.",
-            retry_after=max(1, int(failure.until - now + 0.999)),
-        )
+    def _unavailable(self, key: str, cause: BaseException, wait: float, *, had_entry: bool) -> BaseException:
+        retry_after = max(1, int(wait + 0.999))
+        if not had_entry and isinstance(cause, HubError):
+            cause.headers.setdefault("Retry-After", str(retry_after))
+            return cause
+        reason = cause.message if isinstance(cause, HubError) else type(cause).__name__
+        if had_entry:
+            message = f"The last list for {key} is older than the stale window and refreshing failed: {reason}"
+        else:
+            message = f"Discovery for {key} failed recently: {reason}"
+        provider = getattr(cause, "provider", None)
+        return ProviderUnavailableError(message, provider=provider, retry_after=retry_after)
+
+    # -- the shared store -------------------------------------------------------------
+
+    def _shared_up(self) -> bool:
+        return self.shared is not None and self.clock() >= self._shared_down_until
+
+    async def _shared_call(self, call: Awaitable[_R] | None) -> _R | None:
+        """Run one shared-store call; on failure, log once and fall back to memory for a while."""
+        if call is None:
+            return None
+        if not self._shared_up():
+            if asyncio.iscoroutine(call):
+                call.close()
+            return None
+        try:
+            result = await call
+        except SharedStoreError as error:
+            if not self._shared_reported:
+                logger.warning("Shared cache unavailable (%s); serving from memory until it is back", error)
+                self._shared_reported = True
+            self._shared_down_until = self.clock() + SHARED_RETRY_SECONDS
+            return None
+        if self._shared_reported:
+            logger.warning("Shared cache is back")
+            self._shared_reported = False
+        return result
 
     async def aclose(self) -> None:
         for task in list(self._flights.values()):
             task.cancel()
         self._flights.clear()
+        if self.shared is not None:
+            try:
+                await self.shared.aclose()
+            except SharedStoreError:
+                pass
 
 
-def _consume_exception(task: asyncio.Task[object]) -> None:
+def _consume_exception(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()

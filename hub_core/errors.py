@@ -66,17 +66,34 @@ class UnknownProviderError(NotFoundError):
 
 
 class ProviderError(HubError):
-    """Raised by plugins when the upstream refuses or fails. Names the provider."""
+    """Raised by plugins when the upstream refuses or fails. Names the provider.
+
+    ``retryable`` marks a transient fault (429, 503, a dropped connection) that the hub
+    may retry within its deadline; ``retry_after`` (seconds) is the upstream's own
+    ``Retry-After``, which the hub honours before calling that target again.
+    """
 
     slug = "provider-error"
     title = "Provider error"
     status = 502
 
-    def __init__(self, message: str, *, provider: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str | None = None,
+        retryable: bool = False,
+        retry_after: int | None = None,
+        **extra: Any,
+    ) -> None:
         if provider is not None:
             extra["provider"] = provider
         super().__init__(message, **extra)
         self.provider = provider
+        self.retryable = retryable
+        self.retry_after = retry_after
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(retry_after)
 
 
 class ProviderAuthError(ProviderError):
@@ -99,13 +116,6 @@ class ProviderUnavailableError(ProviderError):
     slug = "provider-unavailable"
     title = "Provider unavailable"
     status = 503
-
-    def __init__(
-        self, message: str, *, provider: str | None = None, retry_after: int | None = None, **extra: Any
-    ) -> None:
-        super().__init__(message, provider=provider, **extra)
-        if retry_after is not None:
-            self.headers["Retry-After"] = str(retry_after)
 
 
 class PluginLoadError(HubError):

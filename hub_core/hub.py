@@ -7,8 +7,11 @@ a miss. Every call into a plugin happens inside that provider's failure boundary
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -52,7 +55,11 @@ class ProviderFailedToLoadError(ProviderUnavailableError):
 
 @dataclass
 class ProviderView:
-    """One provider's current model-hub data, converted and serialised once per refresh."""
+    """One provider's current model-hub data, converted and serialised once per refresh.
+
+    Stale or partial-error variants are copies that share ``_memo``, so the bytes are
+    made once per refresh whatever the variant.
+    """
 
     provider: str
     source: Source
@@ -61,21 +68,68 @@ class ProviderView:
     fetched_at: float | None
     stale: bool = False
     errors: list[str] = field(default_factory=list)
-    _body: bytes | None = None
-    _available_body: bytes | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _once(self, name: str, make: Callable[[], Any]) -> Any:
+        if name not in self._memo:
+            self._memo[name] = make()
+        return self._memo[name]
 
     @property
     def body(self) -> bytes:
-        if self._body is None:
-            self._body = orjson.dumps([g.model_dump(mode="json") for g in self.groups])
-        return self._body
+        result: bytes = self._once("body", lambda: orjson.dumps([g.model_dump(mode="json") for g in self.groups]))
+        return result
 
     @property
     def available_body(self) -> bytes:
         """The body with unavailable entries left out (``?available=true``)."""
-        if self._available_body is None:
-            self._available_body = orjson.dumps([g.model_dump(mode="json") for g in self.groups if g.available])
-        return self._available_body
+        result: bytes = self._once(
+            "available_body", lambda: orjson.dumps([g.model_dump(mode="json") for g in self.groups if g.available])
+        )
+        return result
+
+    @property
+    def endpoints_json(self) -> bytes:
+        result: bytes = self._once(
+            "endpoints_json", lambda: orjson.dumps([e.model_dump(mode="json") for e in self.endpoints])
+        )
+        return result
+
+    @property
+    def etag(self) -> str:
+        result: str = self._once("etag", lambda: hashlib.blake2b(self.body, digest_size=12).hexdigest())
+        return result
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a response is, for the Age, ETag, Cache-Control and X-Hub-Stale headers."""
+
+    etag: str
+    stale: bool
+    fetched_at: float | None
+    max_age: int
+
+    def headers(self, now: float | None = None) -> dict[str, str]:
+        now = time.time() if now is None else now
+        headers = {
+            "ETag": f'"{self.etag}"',
+            "X-Hub-Stale": "true" if self.stale else "false",
+            "Cache-Control": f"public, max-age={0 if self.stale else self.max_age}",
+        }
+        if self.fetched_at is not None:
+            headers["Age"] = str(max(0, int(now - self.fetched_at)))
+        return headers
+
+
+class EndpointListCodec:
+    """Endpoints to bytes and back for the shared cache, keeping each endpoint's raw payload."""
+
+    def encode(self, value: list[Endpoint]) -> bytes:
+        return orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in value])
+
+    def decode(self, payload: bytes) -> list[Endpoint]:
+        return [Endpoint.model_validate(item) for item in orjson.loads(payload)]
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -93,17 +147,18 @@ class Hub:
         self.settings = settings
         self.registry = registry
         self.catalog = catalog
-        self.cache: DiscoveryCache[list[Endpoint]] = cache or DiscoveryCache(
-            CachePolicy(
-                ttl=settings.cache_ttl,
-                stale_ttl=settings.stale_ttl,
-                refresh_ahead=settings.refresh_ahead,
-                deadline=settings.discovery_timeout,
-            )
-        )
+        self.cache: DiscoveryCache[list[Endpoint]] = cache or build_cache(settings)
         self._targets: dict[str, list[Target] | ProviderConfigError] = {}
         self._views: dict[str, tuple[tuple[Any, ...], ProviderView]] = {}
-        self._errors: dict[str, str] = {}
+
+    def freshness(self, views: list[ProviderView], etag: str | None = None) -> Freshness:
+        fetched = [v.fetched_at for v in views if v.fetched_at is not None]
+        fetched_at = min(fetched) if fetched else None
+        ttl = self.settings.cache_ttl
+        max_age = int(ttl) if fetched_at is None else max(0, int(fetched_at + ttl - time.time()))
+        if etag is None:
+            etag = views[0].etag if len(views) == 1 else _combined_etag(views)
+        return Freshness(etag=etag, stale=any(v.stale for v in views), fetched_at=fetched_at, max_age=max_age)
 
     @classmethod
     def from_settings(cls, settings: HubSettings | None = None) -> Hub:
@@ -141,8 +196,10 @@ class Hub:
 
     async def targets(self, provider: str) -> list[Target]:
         """The provider's configured targets, asked once and remembered."""
-        self.require(provider)
         known = self._targets.get(provider)
+        if isinstance(known, list):
+            return known
+        self.require(provider)
         if known is None:
             try:
                 config = self.settings.provider_config(provider)
@@ -194,21 +251,20 @@ class Hub:
         targets = await self.targets(provider)
         if not targets:
             return self._catalog_view(provider)
-        results = await self._target_lists(provider, targets)
+        if len(targets) == 1:  # the common case, without gather's overhead
+            target = targets[0]
+            cached_list = await self.cache.get(f"{provider}:{target.name}", lambda: self._discover(provider, target))
+            results: list[Cached[list[Endpoint]] | BaseException] = [cached_list]
+        else:
+            results = await self._target_lists(provider, targets)
         errors = [r for r in results if isinstance(r, BaseException)]
         good = [(t, r) for t, r in zip(targets, results, strict=True) if not isinstance(r, BaseException)]
         for error in errors:
             if not isinstance(error, Exception):
                 raise error
         if not good:
-            first = errors[0]
-            self._errors[provider] = str(first)
-            raise first
+            raise errors[0]
         messages = [f"{t.name}: {r}" for t, r in zip(targets, results, strict=True) if isinstance(r, BaseException)]
-        if messages:
-            self._errors[provider] = "; ".join(messages)
-        else:
-            self._errors.pop(provider, None)
         version = tuple((t.name, c.fetched_at) for t, c in good)
         cached = self._views.get(provider)
         if cached is not None and cached[0] == version:
@@ -220,9 +276,7 @@ class Hub:
             self._views[provider] = (version, view)
         stale = any(c.stale for _, c in good)
         if stale != view.stale or messages != view.errors:
-            view = ProviderView(
-                provider, view.source, view.endpoints, view.groups, view.fetched_at, stale, messages, view._body
-            )
+            view = replace(view, stale=stale, errors=messages)
         return view
 
     def _catalog_view(self, provider: str) -> ProviderView:
@@ -268,7 +322,28 @@ class Hub:
     # -- what routes ask for -----------------------------------------------------------
 
     async def endpoints(self, provider: str) -> EndpointList:
+        return (await self.endpoints_with_freshness(provider))[0]
+
+    async def endpoints_with_freshness(self, provider: str) -> tuple[EndpointList, Freshness]:
         view = await self.view(provider)
+        return self._endpoint_list(provider, view), self.freshness([view])
+
+    async def endpoints_body(self, provider: str) -> tuple[bytes, Freshness]:
+        """``/public/<provider>/endpoints`` as bytes; the endpoint array is serialised once per refresh."""
+        view = await self.view(provider)
+        head = orjson.dumps(
+            {
+                "provider": provider,
+                "source": view.source,
+                "fetched_at": _timestamp(view.fetched_at),
+                "stale": view.stale,
+                "errors": view.errors,
+            }
+        )
+        body = head[:-1] + b',"endpoints":' + view.endpoints_json + b"}"
+        return body, self.freshness([view], etag=view.etag + "-e")
+
+    def _endpoint_list(self, provider: str, view: ProviderView) -> EndpointList:
         return EndpointList(
             provider=provider,
             endpoints=view.endpoints,
@@ -297,13 +372,19 @@ class Hub:
     async def model_groups(self, provider: str | None = None) -> list[ModelGroup]:
         return [g for v in await self.model_hub_views(provider) for g in v.groups]
 
-    async def model_hub_body(self, provider: str | None = None, *, available_only: bool = False) -> bytes:
+    async def model_hub_body(
+        self, provider: str | None = None, *, available_only: bool = False
+    ) -> tuple[bytes, Freshness]:
+        """The serialised model hub (bytes made once per refresh) and how fresh it is."""
         views = await self.model_hub_views(provider)
         bodies = [v.available_body if available_only else v.body for v in views]
+        if len(views) == 1 and not available_only:
+            return bodies[0], self.freshness(views)
+        etag = _combined_etag(views) + ("-a" if available_only else "")
         if len(bodies) == 1:
-            return bodies[0]
+            return bodies[0], self.freshness(views, etag)
         parts = [b[1:-1] for b in bodies if len(b) > 2]
-        return b"[" + b",".join(parts) + b"]"
+        return b"[" + b",".join(parts) + b"]", self.freshness(views, etag)
 
     async def statuses(self) -> list[ProviderStatus]:
         names = self.registry.installed()
@@ -353,6 +434,28 @@ class Hub:
             fetched_at=_timestamp(view.fetched_at),
             message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}.",
         )
+
+
+def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:
+    policy = CachePolicy(
+        ttl=settings.cache_ttl,
+        stale_ttl=settings.stale_ttl,
+        refresh_ahead=settings.refresh_ahead,
+        deadline=settings.discovery_timeout,
+    )
+    if settings.redis_url is None:
+        return DiscoveryCache(policy)
+    from hub_core.redis_store import RedisStore
+
+    store = RedisStore(settings.redis_url.get_secret_value())
+    return DiscoveryCache(policy, shared=store, codec=EndpointListCodec())
+
+
+def _combined_etag(views: list[ProviderView]) -> str:
+    digest = hashlib.blake2b(digest_size=12)
+    for view in views:
+        digest.update(view.provider.encode() + b"=" + view.etag.encode() + b";")
+    return digest.hexdigest()
 
 
 def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:

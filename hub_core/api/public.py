@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
+
+from hub_core.hub import Freshness
 
 from hub_core.api.deps import HubDep
 from hub_core.errors import PROBLEM_MEDIA_TYPE
@@ -31,6 +33,21 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
+def cached_response(request: Request, body: bytes, freshness: Freshness) -> Response:
+    """The body with freshness headers, or 304 when the client already has this version."""
+    headers = freshness.headers()
+    if _matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    return JSONBytes(body, headers=headers)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
 @router.get("/providers", response_model=list[ProviderStatus], summary="Installed providers and their status")
 async def list_providers(hub: HubDep) -> Response:
     statuses = await hub.statuses()
@@ -43,15 +60,17 @@ async def list_providers(hub: HubDep) -> Response:
     summary="Model-hub entries, for one provider or all merged",
 )
 async def model_hub(
+    request: Request,
     hub: HubDep,
     provider: Annotated[str | None, Query(max_length=64, pattern=PROVIDER_NAME)] = None,
     available: Annotated[bool | None, Query(description="true: only entries that can be called now")] = None,
 ) -> Response:
-    body = await hub.model_hub_body(provider, available_only=available is True)
+    body, freshness = await hub.model_hub_body(provider, available_only=available is True)
     if available is False:
         groups = orjson.loads(body)
         body = orjson.dumps([g for g in groups if not g.get("available", True)])
-    return JSONBytes(body)
+        freshness = Freshness(freshness.etag + "-u", freshness.stale, freshness.fetched_at, freshness.max_age)
+    return cached_response(request, body, freshness)
 
 
 @router.get("/{provider}/endpoints", response_model=EndpointList, summary="A provider's deployed endpoints")

@@ -199,8 +199,8 @@ async def test_token_refreshed_before_expiry(fake, monkeypatch):
     ],
 )
 async def test_upstream_faults_become_problems(pat_env, hub_client, fault, status, slug):
-    pat_env.inject(fault, retry_after=7)
-    async with hub_client() as client:
+    pat_env.inject(fault, times=100, retry_after=7)
+    async with hub_client(discovery_timeout=1) as client:
         response = await client.get("/public/databricks/endpoints")
         merged = await client.get("/public/model_hub")
     assert response.status_code == status, response.text

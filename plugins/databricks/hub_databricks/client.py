@@ -77,6 +77,13 @@ class WorkspaceClient:
                         )
                         continue
                     raw = await self._read_limited(response)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as error:
+                raise ProviderUnavailableError(
+                    f"Databricks workspace {self.workspace.name!r}: the connection to {self.workspace.host} failed "
+                    f"({type(error).__name__}). Check the host and the network.",
+                    provider=PROVIDER,
+                    retryable=True,
+                ) from None
             except httpx.TimeoutException:
                 raise ProviderUnavailableError(
                     f"Databricks workspace {self.workspace.name!r} did not answer within {self.workspace.timeout:g} s.",
@@ -145,10 +152,9 @@ class WorkspaceClient:
                 f"({summary}); retrying after {retry_after or 'a pause'}"
                 f"{' s' if retry_after else ''}.",
                 provider=PROVIDER,
+                retryable=True,
                 retry_after=retry_after,
             )
-            error.retry_after = retry_after  # type: ignore[attr-defined]
-            error.upstream_status = status  # type: ignore[attr-defined]
             return error
         return ProviderError(f"Databricks workspace {name!r} answered {summary}.", provider=PROVIDER)
 
