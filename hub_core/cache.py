@@ -282,7 +282,7 @@ class DiscoveryCache(Generic[T]):
     def _unavailable(self, key: str, cause: BaseException, wait: float, *, had_entry: bool) -> BaseException:
         retry_after = max(1, int(wait + 0.999))
         if not had_entry and isinstance(cause, HubError):
-            cause.headers.setdefault("Retry-After", str(retry_after))
+            cause.headers["Retry-After"] = str(retry_after)
             return cause
         reason = cause.message if isinstance(cause, HubError) else type(cause).__name__
         if had_entry:

@@ -74,6 +74,6 @@ async def model_hub(
 
 
 @router.get("/{provider}/endpoints", response_model=EndpointList, summary="A provider's deployed endpoints")
-async def provider_endpoints(hub: HubDep, provider: Annotated[str, Path(max_length=64)]) -> Response:
-    result = await hub.endpoints(provider)
-    return JSONBytes(orjson.dumps(result.model_dump(mode="json")))
+async def provider_endpoints(request: Request, hub: HubDep, provider: Annotated[str, Path(max_length=64)]) -> Response:
+    body, freshness = await hub.endpoints_body(provider)
+    return cached_response(request, body, freshness)
