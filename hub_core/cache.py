@@ -17,6 +17,7 @@ blocks are shared between replicas; the local memory stays the first, fast layer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -323,10 +324,8 @@ class DiscoveryCache(Generic[T]):
             task.cancel()
         self._flights.clear()
         if self.shared is not None:
-            try:
+            with contextlib.suppress(SharedStoreError):
                 await self.shared.aclose()
-            except SharedStoreError:
-                pass
 
 
 def _consume_exception(task: asyncio.Future[Any]) -> None:

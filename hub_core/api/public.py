@@ -8,10 +8,9 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from hub_core.hub import Freshness
-
 from hub_core.api.deps import HubDep
 from hub_core.errors import PROBLEM_MEDIA_TYPE
+from hub_core.hub import Freshness
 from hub_core.models import EndpointList, ModelGroup, ProviderStatus
 
 PROVIDER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"

@@ -5,12 +5,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-import hub_databricks
 import pytest
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
+import hub_databricks
 from hub_core.hub import Hub
 from hub_core.testing import app_client, make_hub
+from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 CLIENT_ID = "hub-sp-client"
 CLIENT_SECRET = "hub-sp-secret-value"

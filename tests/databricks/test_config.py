@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from hub_databricks.config import normalise_host, resolve_workspaces
 
 from hub_core import ProviderConfigError
+from hub_databricks.config import normalise_host, resolve_workspaces
 
 HOST = "https://adb-123.azuredatabricks.net"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from hub_databricks import fake as fk
 
 PAT = fk.DEFAULT_PAT

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from conftest_helpers import require_sdk
-from hub_databricks.fake import DEFAULT_PAT, rich_workspace
 from serving import running_hub
+
+from hub_databricks.fake import DEFAULT_PAT, rich_workspace
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
 
