@@ -6,7 +6,9 @@ Keys (``hub:v1:`` prefix): ``entry:<key>`` holds ``fetched_at`` and the encoded 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import time
 from typing import Any
 
 from redis import asyncio as aioredis
@@ -64,14 +66,10 @@ class RedisStore:
         return float(value) if value is not None else None
 
     async def block(self, key: str, until: float, now: float | None = None) -> None:
-        import time
-
         seconds = until - (now if now is not None else time.time())
         if seconds > 0:
             await self._do("set", PREFIX + "block:" + key, repr(until), px=max(1, int(seconds * 1000)))
 
     async def aclose(self) -> None:
-        try:
+        with contextlib.suppress(RedisError, OSError):
             await self._redis.aclose()
-        except (RedisError, OSError):
-            pass
