@@ -126,6 +126,12 @@ class DiscoveryCache(Generic[T]):
             self._entries.pop(key, None)
             self._failures.pop(key, None)
 
+    def invalidate_prefix(self, prefix: str) -> None:
+        for key in [k for k in self._entries if k.startswith(prefix)]:
+            self.invalidate(key)
+        for key in [k for k in self._failures if k.startswith(prefix)]:
+            self._failures.pop(key, None)
+
     async def get(self, key: str, loader: Loader[T]) -> Cached[T]:
         now = self.clock()
         entry = self._entries.get(key)

@@ -29,6 +29,7 @@ class Catalog:
 
     def __init__(self, entries: dict[str, dict[str, Any]]) -> None:
         self._entries = entries
+        self._fields: dict[str, dict[str, Any]] = {}
         self._by_provider: dict[str, list[str]] = {}
         for key, entry in entries.items():
             provider = entry.get("litellm_provider")
@@ -60,6 +61,16 @@ class Catalog:
             if key and key in self._entries:
                 return self._entries[key]
         return None
+
+    def fields(self, *keys: str | None) -> dict[str, Any]:
+        """``catalog_fields`` of the first entry found among ``keys``, computed once per entry."""
+        for key in keys:
+            if key and key in self._entries:
+                found = self._fields.get(key)
+                if found is None:
+                    found = self._fields[key] = catalog_fields(self._entries[key])
+                return found
+        return {}
 
     def keys_for(self, providers: Iterable[str]) -> Iterator[str]:
         for provider in providers:

@@ -84,11 +84,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
 ) -> None:
     """Serve the hub over HTTP."""
     import uvicorn
 
+    from hub_core.security import load_api_keys
+
     settings = load_settings()
+    try:
+        load_api_keys(settings)  # a missing or empty key file stops here, in one line
+    except SettingsError as error:
+        fail(str(error))
     uvicorn.run(
         "hub_core.app:create_app",
         factory=True,
@@ -96,6 +103,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        access_log=access_log,
     )
 
 

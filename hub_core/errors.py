@@ -108,6 +108,7 @@ class ProviderConfigError(ProviderError):
 
     slug = "provider-config"
     title = "Provider is misconfigured"
+    status = 503
 
 
 class ProviderUnavailableError(ProviderError):

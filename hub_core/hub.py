@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
 from hub_core.cache import Cached, CachePolicy, DiscoveryCache
 from hub_core.catalog import Catalog, catalog_fields
@@ -41,6 +43,9 @@ from hub_core.plugins import PluginRegistry, load_plugins
 from hub_core.settings import HubSettings
 
 logger = logging.getLogger("hub_core.hub")
+
+MODEL_GROUPS = TypeAdapter(list[ModelGroup])
+ENDPOINTS = TypeAdapter(list[Endpoint])
 
 
 class ProviderDisabledError(NotFoundError):
@@ -77,22 +82,20 @@ class ProviderView:
 
     @property
     def body(self) -> bytes:
-        result: bytes = self._once("body", lambda: orjson.dumps([g.model_dump(mode="json") for g in self.groups]))
+        result: bytes = self._once("body", lambda: MODEL_GROUPS.dump_json(self.groups))
         return result
 
     @property
     def available_body(self) -> bytes:
         """The body with unavailable entries left out (``?available=true``)."""
         result: bytes = self._once(
-            "available_body", lambda: orjson.dumps([g.model_dump(mode="json") for g in self.groups if g.available])
+            "available_body", lambda: MODEL_GROUPS.dump_json([g for g in self.groups if g.available])
         )
         return result
 
     @property
     def endpoints_json(self) -> bytes:
-        result: bytes = self._once(
-            "endpoints_json", lambda: orjson.dumps([e.model_dump(mode="json") for e in self.endpoints])
-        )
+        result: bytes = self._once("endpoints_json", lambda: ENDPOINTS.dump_json(self.endpoints))
         return result
 
     @property
@@ -178,6 +181,12 @@ class Hub:
                 except Exception:  # a plugin's shutdown never blocks ours
                     logger.exception("Provider %r failed to close target %r", provider, target.name)
 
+    def forget(self, provider: str) -> None:
+        """Drop what the hub remembers about a provider (its targets, views and cached lists)."""
+        self._targets.pop(provider, None)
+        self._views.pop(provider, None)
+        self.cache.invalidate_prefix(f"{provider}:")
+
     # -- providers ------------------------------------------------------------------
 
     def require(self, provider: str) -> None:
@@ -205,6 +214,9 @@ class Hub:
                 config = self.settings.provider_config(provider)
                 result = await self.registry.call(provider, "configured_targets", config=config)
                 known = list(result or [])
+                wrong = [type(t).__name__ for t in known if not isinstance(t, Target)]
+                if wrong:
+                    raise TypeError(f"configured_targets returned {', '.join(sorted(set(wrong)))}, not Target")
             except ProviderConfigError as error:
                 known = error
             except Exception as error:
@@ -301,20 +313,29 @@ class Hub:
         return view
 
     async def _convert(self, provider: str, endpoints: list[Endpoint]) -> list[ModelGroup]:
-        use_hook = self.registry.implements(provider, "to_model_group")
+        convert = self.registry.fast_caller(provider, "to_model_group")
+        catalog = self.catalog
         merged: dict[str, ModelGroup] = {}
         for endpoint in endpoints:
             try:
-                if use_hook:
-                    group = await self.registry.call(
-                        provider, "to_model_group", endpoint=endpoint, catalog=self.catalog
-                    )
+                if convert is None:
+                    group = default_model_group(endpoint, catalog)
                 else:
-                    group = default_model_group(endpoint, self.catalog)
+                    group = convert(endpoint=endpoint, catalog=catalog)
+                    if inspect.isawaitable(group):
+                        group = await group
             except Exception:
                 logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
                 continue
             if group is None:
+                continue
+            if not isinstance(group, ModelGroup):
+                logger.error(
+                    "Provider %r returned %s instead of ModelGroup for %r; skipped",
+                    provider,
+                    type(group).__name__,
+                    endpoint.name,
+                )
                 continue
             _merge_into(merged, group, endpoint)
         return sorted(merged.values(), key=lambda g: g.model_group)
@@ -411,6 +432,11 @@ class Hub:
             view = await self.view(provider)
         except HubError as error:
             return ProviderStatus(**base, status=ProviderState.error, message=error.message)
+        except Exception as error:  # a plugin bug shows as this provider's error, never a 500
+            logger.exception("Provider %r failed while reporting its status", provider)
+            return ProviderStatus(
+                **base, status=ProviderState.error, message=f"Provider failed: {type(error).__name__}"
+            )
         if view.source == "catalog":
             return ProviderStatus(
                 **base,
@@ -494,10 +520,11 @@ def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endp
     )
     existing = merged.get(group.model_group)
     if existing is None:
-        merged[group.model_group] = group.model_copy(update={"deployments": [deployment]})
+        group.deployments = [deployment]
+        merged[group.model_group] = group
         return
-    deployments = [*existing.deployments, deployment]
-    update: dict[str, Any] = {"deployments": deployments, "available": existing.available or group.available}
+    existing.deployments.append(deployment)
     if not existing.available and group.available:
-        update.update(endpoint_url=group.endpoint_url, state=group.state, state_reason=None, target=group.target)
-    merged[group.model_group] = existing.model_copy(update=update)
+        existing.available = True
+        existing.endpoint_url, existing.state, existing.state_reason = group.endpoint_url, group.state, None
+        existing.target = group.target

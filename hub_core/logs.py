@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import unquote_plus
 
 LIBRARY_LOGGERS = ("hub_core", "hub_databricks", "httpx", "httpcore", "uvicorn", "databricks.sdk")
 
@@ -14,3 +16,57 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(numeric)
+
+
+# -- access-log redaction -------------------------------------------------------------------
+
+ACCESS_LOGGERS = ("uvicorn.access",)
+REDACTED = "[REDACTED]"
+# Query parameters whose values never reach a log: the names the hub refuses (they name
+# credentials or upstreams) and anything that looks like a credential.
+SENSITIVE_QUERY_NAME = re.compile(
+    r"^(api_key|api_base|base_url|host|client_id|client_secret|token)$"
+    r"|key|secret|token|passw|credential|auth|signature|session|cookie|bearer|jwt",
+    re.IGNORECASE,
+)
+
+
+def _sensitive(raw_name: str) -> bool:
+    name = unquote_plus(raw_name).strip().lower().replace("-", "_")
+    return bool(SENSITIVE_QUERY_NAME.search(name))
+
+
+def redact_query(text: str) -> str:
+    """``/p?provider=x&api_key=s3cret`` -> ``/p?provider=x&api_key=[REDACTED]`` (names kept, values gone)."""
+    path, mark, query = text.partition("?")
+    if not mark:
+        return text
+    query, hash_mark, fragment = query.partition("#")
+    parts = []
+    for part in re.split(r"([&;])", query):
+        if part in ("&", ";") or not part:
+            parts.append(part)
+            continue
+        name, equals, _ = part.partition("=")
+        parts.append(f"{name}={REDACTED}" if _sensitive(name) or (not equals and _sensitive(part)) else part)
+    return f"{path}?{''.join(parts)}{hash_mark}{fragment and REDACTED}"
+
+
+class RedactQueryFilter(logging.Filter):
+    """Rewrites access-log records so sensitive query-parameter values never reach a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and args:
+            record.args = tuple(redact_query(a) if isinstance(a, str) and "?" in a else a for a in args)
+        elif isinstance(record.msg, str) and "?" in record.msg and not args:
+            record.msg = " ".join(redact_query(word) if "?" in word else word for word in record.msg.split(" "))
+        return True
+
+
+def redact_access_log(logger_names: tuple[str, ...] = ACCESS_LOGGERS) -> None:
+    """Attach ``RedactQueryFilter`` to the access loggers (idempotent). ``include_hub`` calls it."""
+    for name in logger_names:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, RedactQueryFilter) for f in target.filters):
+            target.addFilter(RedactQueryFilter())

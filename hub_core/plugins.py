@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,6 +59,7 @@ class PluginRegistry:
     def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
         self.pm = pm or new_plugin_manager()
         self.records: dict[str, PluginRecord] = {}
+        self._callers: dict[tuple[str, str], Any] = {}
 
     # -- registration ---------------------------------------------------------------
 
@@ -77,6 +78,7 @@ class PluginRegistry:
                 f"{self.records[name].distribution or 'an in-process plugin'}."
             )
         self.pm.register(plugin, name=name)
+        self._callers.clear()
         try:
             hooks = self._validate(plugin, name)
             info = self._info(name)
@@ -100,6 +102,7 @@ class PluginRegistry:
         record = self.records.pop(name, None)
         if record and record.plugin is not None:
             self.pm.unregister(record.plugin)
+        self._callers.clear()
 
     def _validate(self, plugin: object, name: str) -> list[str]:
         """Fail loudly on a hookimpl that matches no spec (a misspelled hook name)."""
@@ -140,12 +143,34 @@ class PluginRegistry:
 
     # -- dispatch -------------------------------------------------------------------
 
+    def _caller(self, provider: str, hook: str) -> Any:
+        """A hook caller that reaches only ``provider``'s hookimpls (made once, then reused)."""
+        key = (provider, hook)
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [p for n, p in self.pm.list_name_plugin() if n != provider]
+            caller = self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+        return caller
+
+    def fast_caller(self, provider: str, hook: str) -> Callable[..., Any] | None:
+        """A caller for a hook the hub calls once per endpoint, or None if ``provider`` lacks it.
+
+        With one plain hookimpl it calls the function directly (pluggy's machinery costs
+        more than most conversions); with wrappers it goes through pluggy.
+        """
+        if not self.implements(provider, hook):
+            return None
+        caller = self._caller(provider, hook)
+        impls = caller.get_hookimpls()
+        if len(impls) != 1 or impls[0].hookwrapper or impls[0].wrapper:
+            return lambda **kwargs: self.call_sync(provider, hook, **kwargs)
+        function, argnames = impls[0].function, impls[0].argnames
+        return lambda **kwargs: function(*[kwargs[name] for name in argnames])
+
     def _results(self, provider: str, hook: str, kwargs: dict[str, Any]) -> list[Any]:
         if self.pm.get_plugin(provider) is None:
             return []
-        others = [p for n, p in self.pm.list_name_plugin() if n != provider]
-        caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
-        return list(caller(**kwargs))
+        return list(self._caller(provider, hook)(**kwargs))
 
     def call_sync(self, provider: str, hook: str, **kwargs: Any) -> Any:
         """Call one provider's hookimpl; returns None when it has none."""

@@ -46,6 +46,19 @@ class HubSettings(BaseSettings):
         default=0.0, ge=0, description="Refresh this many seconds before a cached list goes stale."
     )
     redis_url: SecretStr | None = None
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Hub API keys, comma-separated or @/path/to/file (one per line); set to require a bearer key.",
+    )
+    require_key_for_model_hub: bool = Field(
+        default=False, description="With HUB_API_KEYS set, require a key for the model hub too."
+    )
+    allow_caller_credentials: bool = Field(
+        default=False, description="Allow callers to discover with their own credentials (POST .../discover)."
+    )
+    caller_host_suffixes: str = Field(
+        default="", description="Extra host suffixes, comma-separated, that callers' own credentials may target."
+    )
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod

@@ -57,6 +57,7 @@ def registered(hub: Hub, name: str, plugin: object) -> Iterator[object]:
         yield plugin
     finally:
         hub.registry.unregister(name)
+        hub.forget(name)
 
 
 @asynccontextmanager

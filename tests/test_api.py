@@ -139,3 +139,20 @@ async def test_available_filter():
     async with app_client(hub) as client:
         assert len((await client.get("/public/model_hub?available=true")).json()) == 2
         assert (await client.get("/public/model_hub?available=false")).json() == []
+
+
+async def test_mounted_hub_leaves_the_host_apps_own_errors_alone():
+    host = FastAPI()
+
+    @host.get("/own/{number}")
+    async def own(number: int) -> dict[str, int]:
+        return {"number": number}
+
+    include_hub(host, hub=make_hub({"s": StaticProvider("s")}))
+    async with app_client(host) as client:
+        host_error = await client.get("/own/not-a-number")
+        host_missing = await client.get("/nowhere")
+        hub_error = await client.get("/public/model_hub?available=maybe")
+    assert host_error.status_code == 422 and host_error.headers["content-type"] == "application/json"
+    assert host_missing.status_code == 404 and host_missing.headers["content-type"] == "application/json"
+    assert hub_error.status_code == 400 and hub_error.headers["content-type"] == PROBLEM

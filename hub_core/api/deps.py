@@ -11,7 +11,7 @@ from hub_core.hub import Hub
 HUB_STATE_KEY = "hub_core"
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     """The Hub attached to this app by ``create_app`` or ``include_hub``."""
     hub: Hub = getattr(request.app.state, HUB_STATE_KEY)
     return hub

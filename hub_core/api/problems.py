@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -14,6 +16,8 @@ from starlette.responses import Response
 from hub_core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, HubError
 
 logger = logging.getLogger("hub_core.api")
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -76,8 +80,46 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     return problem_response(body)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+HUB_PATH_PREFIXES = ("/public/", "/hub")
+
+
+def install_problem_handlers(app: FastAPI, *, own_app: bool = True) -> None:
+    """problem+json for the hub's errors.
+
+    In the hub's own app every error becomes problem+json. Mounted in a host app, only
+    requests to the hub's paths do; the host's other routes keep the host's handlers.
+    """
     app.add_exception_handler(HubError, hub_error_handler)
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
-    app.add_exception_handler(StarletteHTTPException, http_error_handler)
-    app.add_exception_handler(Exception, unexpected_error_handler)
+    ours: dict[type[Exception], Handler] = {
+        RequestValidationError: validation_error_handler,
+        StarletteHTTPException: http_error_handler,
+        Exception: unexpected_error_handler,
+    }
+    for kind, handler in ours.items():
+        if own_app:
+            app.add_exception_handler(kind, handler)
+        else:
+            app.add_exception_handler(kind, _for_hub_paths(handler, app.exception_handlers.get(kind)))
+
+
+def _for_hub_paths(handler: Handler, previous: Any) -> Handler:
+    async def dispatch(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(HUB_PATH_PREFIXES):
+            return await handler(request, exc)
+        if previous is None:
+            return await _host_default(request, exc)
+        result = previous(request, exc)
+        return await result if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
+
+    return dispatch
+
+
+async def _host_default(request: Request, exc: Exception) -> Response:
+    """What FastAPI would have answered on a host route without our handlers."""
+    from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+
+    if isinstance(exc, RequestValidationError):
+        return await request_validation_exception_handler(request, exc)
+    if isinstance(exc, StarletteHTTPException):
+        return await http_exception_handler(request, exc)
+    raise exc

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import Any, Protocol
 
 import httpx
+from pydantic import SecretStr
 
 from hub_core import ProviderAuthError, ProviderConfigError, ProviderUnavailableError
 from hub_databricks.config import PROVIDER, WorkspaceConfig
@@ -58,7 +60,7 @@ class OAuthM2MAuth:
         assert workspace.client_id and workspace.client_secret is not None
         self._workspace = workspace
         self._clock = clock
-        self._token: str | None = None
+        self._token: SecretStr | None = None  # the access token is a credential too
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
         self.token_requests = 0
@@ -75,7 +77,7 @@ class OAuthM2MAuth:
                 if not self._valid():
                     await self._fetch(http)
         assert self._token is not None
-        return {"Authorization": f"Bearer {self._token}"}
+        return {"Authorization": f"Bearer {self._token.get_secret_value()}"}
 
     async def invalidate(self) -> bool:
         self._token, self._expires_at = None, 0.0
@@ -98,6 +100,15 @@ class OAuthM2MAuth:
                 f"({type(error).__name__}). Check the host {workspace.host}.",
                 provider=PROVIDER,
             ) from None
+        if response.status_code == 429 or response.status_code >= 500:
+            retry_after = response.headers.get("Retry-After", "")
+            raise ProviderUnavailableError(
+                f"Databricks workspace {workspace.name!r}: the OAuth token endpoint is unavailable "
+                f"({response.status_code}); the credentials were not judged.",
+                provider=PROVIDER,
+                retryable=True,
+                retry_after=min(int(retry_after), 3600) if retry_after.isdigit() else None,
+            )
         if response.status_code != 200:
             raise ProviderAuthError(
                 f"Databricks workspace {workspace.name!r} refused the OAuth M2M client credentials "
@@ -122,7 +133,7 @@ class OAuthM2MAuth:
                 provider=PROVIDER,
                 auth_method=self.method,
             )
-        self._token = token
+        self._token = SecretStr(token)
         self._expires_at = self._clock() + expires_in
         logger.debug("Fetched an OAuth token for workspace %r, valid %.0f s", workspace.name, expires_in)
 
@@ -133,7 +144,7 @@ def _oauth_error(response: httpx.Response) -> str:
     except ValueError:
         return "no JSON error"
     code = body.get("error") or body.get("errorCode") if isinstance(body, dict) else None
-    return str(code)[:80] if code else "no error code"
+    return re.sub(r"[^A-Za-z0-9_.:-]", "", str(code))[:80] if code else "no error code"
 
 
 class SdkAuth:

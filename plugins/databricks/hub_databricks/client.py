@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import httpx
@@ -16,6 +17,19 @@ from hub_databricks.config import PROVIDER, WorkspaceConfig
 logger = logging.getLogger("hub_databricks.client")
 
 LIST_PATH = "/api/2.0/serving-endpoints"
+REDACTED = "[REDACTED]"
+CREDENTIAL_LIKE = re.compile(
+    r"(?i:bearer|basic)\s+[^\s,;\"']+|\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}|\beyJ[\w-]{8,}(?:\.[\w-]*){0,2}"
+)
+
+
+def scrub(text: str, workspace: WorkspaceConfig) -> str:
+    """``text`` without the workspace's own secrets, should an upstream have echoed one."""
+    for secret in (workspace.token, workspace.client_secret):
+        value = secret.get_secret_value() if secret is not None else ""
+        if len(value) >= 4:
+            text = text.replace(value, REDACTED)
+    return text
 
 
 class WorkspaceClient:
@@ -117,14 +131,15 @@ class WorkspaceClient:
         return b"".join(chunks)
 
     def _too_large(self, limit: int) -> ProviderError:
-        return self._error(f"returned a body larger than the {limit // (1024 * 1024)} MiB limit")
+        size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} byte"
+        return self._error(f"returned a body larger than the {size} limit")
 
     def _error(self, what: str) -> ProviderError:
         return ProviderError(f"Databricks workspace {self.workspace.name!r} {what}.", provider=PROVIDER)
 
     def _status_error(self, status: int, headers: httpx.Headers, raw: bytes) -> ProviderError:
         name, method = self.workspace.name, self.auth.method
-        summary = summarise_error(raw, status)
+        summary = scrub(summarise_error(raw, status), self.workspace)
         if status in (401, 403) and _is_auth_failure(status, raw):
             return ProviderAuthError(
                 f"Databricks workspace {name!r} rejected the hub's {method} credentials ({summary}). "
@@ -189,9 +204,13 @@ def _parse_error(raw: bytes) -> tuple[str | None, str]:
 
 
 def summarise_error(raw: bytes, status: int) -> str:
-    """``403 PERMISSION_DENIED: first 160 characters of the message`` — never the raw body."""
+    """``403 PERMISSION_DENIED: first 160 characters of the message`` — never the raw body.
+
+    Anything in the message that looks like a credential (a bearer value, a PAT, a JWT) is
+    replaced, in case an upstream or a proxy in front of it echoes a request header.
+    """
     code, message = _parse_error(raw)
-    message = " ".join(message.split())[:160]
+    message = CREDENTIAL_LIKE.sub(REDACTED, " ".join(message.split()))[:160]
     parts = [str(status)]
     if code:
         parts.append(code[:64])

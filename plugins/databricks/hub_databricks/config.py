@@ -27,6 +27,7 @@ PROVIDER = "databricks"
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HOST_PATTERN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$")
 INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
+DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 
 SETTINGS = [
     "DATABRICKS_HOST",
@@ -37,6 +38,7 @@ SETTINGS = [
     "DATABRICKS_CLIENT_SECRET",
     "DATABRICKS_CONFIG_PROFILE",
     "HUB_DATABRICKS_AUTH",
+    "HUB_DATABRICKS_MAX_RESPONSE_BYTES",
     "[providers.databricks] workspaces",
 ]
 
@@ -55,7 +57,7 @@ class WorkspaceConfig(BaseModel):
     profile: str | None = None
     credential_source: str = ""  # which settings supplied the credentials, for error messages
     timeout: float = 10.0
-    max_response_bytes: int = 20 * 1024 * 1024
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
 
 def normalise_host(value: str) -> str:
@@ -142,6 +144,15 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
                 credential_source="the Databricks SDK's unified auth",
             )
         ]
+    if chosen == "pat" and not pat:
+        raise ProviderConfigError(
+            "HUB_DATABRICKS_AUTH=pat needs DATABRICKS_TOKEN (or DATABRICKS_API_KEY).", provider=PROVIDER
+        )
+    if chosen == "oauth-m2m" and not (client_id and client_secret):
+        missing = [
+            n for n, v in (("DATABRICKS_CLIENT_ID", client_id), ("DATABRICKS_CLIENT_SECRET", client_secret)) if not v
+        ]
+        raise ProviderConfigError(f"OAuth M2M needs {' and '.join(missing)}.", provider=PROVIDER)
     if host is None:
         raise ProviderConfigError(
             f"Databricks {chosen} credentials are set but no workspace host: set DATABRICKS_HOST "
@@ -149,10 +160,7 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
             provider=PROVIDER,
         )
     if chosen == "pat":
-        if not pat:
-            raise ProviderConfigError(
-                "HUB_DATABRICKS_AUTH=pat needs DATABRICKS_TOKEN (or DATABRICKS_API_KEY).", provider=PROVIDER
-            )
+        assert pat is not None
         return [
             WorkspaceConfig(
                 name="default",
@@ -162,9 +170,7 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
                 credential_source=f"{pat_source} with {host_source}",
             )
         ]
-    if not (client_id and client_secret):
-        missing = "DATABRICKS_CLIENT_SECRET" if client_id else "DATABRICKS_CLIENT_ID"
-        raise ProviderConfigError(f"OAuth M2M needs {missing} as well.", provider=PROVIDER)
+    assert client_id and client_secret
     return [
         WorkspaceConfig(
             name="default",
@@ -229,8 +235,33 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
     )
 
 
+def max_response_bytes(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
+    """The largest upstream body read, in bytes: ``[providers.databricks] max_response_bytes``,
+    else ``HUB_DATABRICKS_MAX_RESPONSE_BYTES``, else 20 MiB. A larger body is refused unread."""
+    value: Any = config.get("max_response_bytes")
+    where = "[providers.databricks] max_response_bytes"
+    if value is None:
+        value, where = _env(environ, "HUB_DATABRICKS_MAX_RESPONSE_BYTES"), "HUB_DATABRICKS_MAX_RESPONSE_BYTES"
+    if value is None:
+        return DEFAULT_MAX_RESPONSE_BYTES
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if isinstance(value, bool) or limit < 1024:
+        raise ProviderConfigError(f"{where} must be a whole number of bytes, at least 1024.", provider=PROVIDER)
+    return limit
+
+
 def resolve_workspaces(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[WorkspaceConfig]:
     environ = os.environ if environ is None else environ
+    limit = max_response_bytes(config, environ)
+    if limit != DEFAULT_MAX_RESPONSE_BYTES:
+        return [w.model_copy(update={"max_response_bytes": limit}) for w in _resolve(config, environ)]
+    return _resolve(config, environ)
+
+
+def _resolve(config: Mapping[str, Any], environ: Mapping[str, str]) -> list[WorkspaceConfig]:
     tables = config.get("workspaces")
     if tables is None:
         return from_environment(environ)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub_core import Endpoint, ModelGroup
-from hub_core.catalog import CAPABILITY_FLAGS, Catalog, catalog_fields
+from hub_core.catalog import CAPABILITY_FLAGS, Catalog
 from hub_databricks.config import PROVIDER
 from hub_databricks.parse import served_entities
 
@@ -48,10 +48,9 @@ def external_catalog_keys(endpoint: Endpoint) -> list[str]:
 
 
 def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
-    own = catalog.get(f"{PROVIDER}/{endpoint.name}")
-    upstream = catalog.get(*external_catalog_keys(endpoint)) if endpoint.served_by == "external_model" else None
-
-    fields: dict[str, Any] = {**catalog_fields(upstream), **catalog_fields(own)}
+    own = catalog.fields(f"{PROVIDER}/{endpoint.name}")
+    upstream = catalog.fields(*external_catalog_keys(endpoint)) if endpoint.served_by == "external_model" else {}
+    fields: dict[str, Any] = {**upstream, **own}
     fields["mode"] = endpoint.mode  # the live task decides; a custom model with no task stays null
     for flag in CAPABILITY_FLAGS:
         live_keys = LIVE_CAPABILITIES.get(flag, ())

@@ -67,6 +67,7 @@ API_PREFIX = "/api/2.0/serving-endpoints"
 TOKEN_PATH = "/oidc/v1/token"
 WELL_KNOWN_PATH = "/.well-known/databricks-config"
 OIDC_DISCOVERY_PATH = "/oidc/.well-known/oauth-authorization-server"
+STATS_PATH = "/_fake/stats"  # not a Databricks route: call counters for benchmarks run out of process
 
 _ERROR_FIXTURES: dict[str, str] = {
     "401": "errors/401_unauthenticated.json",
@@ -371,6 +372,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, self._well_known_body())
         elif path == OIDC_DISCOVERY_PATH and method == "GET":
             self._send_json(200, self._discovery_body())
+        elif path == STATS_PATH and method == "GET":
+            self._send_json(200, {"list_calls": self.ws.list_calls, "token_calls": self.ws.token_calls})
         else:
             self._not_found(method, path)
 
@@ -957,6 +960,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hub_databricks.fake", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="rich")
+    parser.add_argument("--count", type=int, default=5000, help="endpoints in the 'many' scenario")
     parser.add_argument("--token-ttl", type=int, default=3600, help="OAuth access token lifetime (s)")
     parser.add_argument("--write-fixture", action="store_true", help=f"regenerate fixtures/{RICH_FIXTURE} and exit")
     return parser.parse_args(argv)
@@ -968,8 +972,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_fixture:
         print(f"wrote {write_rich_fixture()}")
         return 0
+    endpoints = many_endpoints(args.count) if args.scenario == "many" else SCENARIOS[args.scenario]()
     fake = FakeWorkspace(
-        copy.deepcopy(SCENARIOS[args.scenario]()),
+        copy.deepcopy(endpoints),
         clients={DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET},
         token_ttl=args.token_ttl,
         port=args.port,

@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body, Depends
+from fastapi.responses import JSONResponse
 
+from hub_core import EndpointList
 from hub_core.api.deps import HubDep
+from hub_databricks import byo
 from hub_databricks.config import PROVIDER
 
 SENSITIVE_KEY = re.compile(r"(key|secret|token|password|credential|private)", re.IGNORECASE)
 REDACTED = "[REDACTED]"
+MAX_DEPTH = 32
 
 router = APIRouter()
 
 
-def redact(value: Any) -> Any:
-    """Copy of ``value`` with every credential-like field's value replaced."""
+def redact(value: Any, depth: int = 0) -> Any:
+    """Copy of ``value`` with every credential-like field's value replaced.
+
+    Nesting deeper than ``MAX_DEPTH`` (which no real payload has) is replaced too, so a
+    hostile upstream body cannot exhaust the stack here or in the JSON encoder.
+    """
+    if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
+        return REDACTED
     if isinstance(value, dict):
         return {
-            k: REDACTED if SENSITIVE_KEY.search(k) and not isinstance(v, (dict, list)) else redact(v)
+            str(k): REDACTED
+            if SENSITIVE_KEY.search(str(k)) and not isinstance(v, (dict, list))
+            else redact(v, depth + 1)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, depth + 1) for v in value]
     return value
 
 
@@ -61,3 +73,20 @@ async def serving_endpoints(hub: HubDep) -> dict[str, Any]:
         "fetched_at": result.fetched_at.isoformat() if result.fetched_at else None,
         "stale": result.stale,
     }
+
+
+@router.post(
+    "/endpoints/discover",
+    response_model=EndpointList,
+    summary="List a workspace's endpoints with the caller's own credentials (operator opt-in)",
+    description="Off unless HUB_ALLOW_CALLER_CREDENTIALS=true. The credentials in the body replace the hub's "
+    "and are never combined with them; the host must be a public Databricks workspace host. Not cached. "
+    "See docs/security.md.",
+    responses=byo.RESPONSES,
+    dependencies=[Depends(byo.require_enabled)],
+)
+async def discover_with_caller_credentials(
+    hub: HubDep, credentials: Annotated[byo.CallerCredentials, Body()]
+) -> JSONResponse:
+    result = await byo.discover(credentials, hub.settings, hub.settings.provider_config(PROVIDER))
+    return JSONResponse(result.model_dump(mode="json"))

@@ -1,0 +1,271 @@
+"""Benchmarks for hub-core: warm throughput, stampede, scale of one workspace, start-up.
+
+    .venv/bin/python bench/run.py              # all four, prints a Markdown table
+    .venv/bin/python bench/run.py --only warm  # one of: warm, stampede, scale, startup
+
+Needs `wrk` and `redis-server` (Debian packages). Every server runs on 127.0.0.1.
+Figures are comparable only within one run on one machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from redis_server import redis_server  # noqa: E402
+from serving import free_port, running_hub  # noqa: E402
+
+from hub_databricks.fake import DEFAULT_PAT  # noqa: E402
+
+HUB_PATH = "/public/model_hub?provider=databricks"
+BARE_PATH = "/public/model_hub"
+ROWS: list[tuple[str, str, str]] = []
+
+
+def row(name: str, value: str, target: str = "") -> None:
+    ROWS.append((name, value, target))
+    print(f"  {name}: {value}" + (f"  (target {target})" if target else ""), flush=True)
+
+
+@contextmanager
+def fake_workspace(count: int) -> Iterator[str]:
+    """The fake workspace in its own process, so its CPU is not counted as the hub's."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub_databricks.fake", "--port", str(port), "--scenario", "many", "--count", str(count)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{url}/_fake/stats", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def list_calls(url: str) -> int:
+    return int(httpx.get(f"{url}/_fake/stats").json()["list_calls"])
+
+
+def databricks_env(url: str) -> dict[str, str]:
+    return {"DATABRICKS_HOST": url, "DATABRICKS_TOKEN": DEFAULT_PAT, "HUB_LOG_LEVEL": "WARNING"}
+
+
+# -- 1. warm throughput ----------------------------------------------------------------
+
+
+def wrk(url: str, seconds: int, connections: int) -> tuple[float, str, str]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"wrk saw {errors.group(1)} error responses at {url}")
+    return rps, p50, p99
+
+
+@contextmanager
+def bare_app(body_file: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "BENCH_BODY_FILE": str(body_file)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bare_app:app", "--app-dir", str(ROOT / "bench"), "--port", str(port),
+         "--log-level", "warning", "--no-access-log"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + BARE_PATH, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def bench_warm(seconds: int, connections: int) -> None:
+    print("1. warm throughput (200 live endpoints, one worker each)", flush=True)
+    with fake_workspace(200) as url, running_hub("--no-access-log", **databricks_env(url)) as hub:
+        body = httpx.get(hub + HUB_PATH).content
+        assert len(httpx.get(hub + HUB_PATH).json()) == 200
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+            handle.write(body)
+        try:
+            with bare_app(Path(handle.name)) as bare:
+                assert httpx.get(bare + BARE_PATH).content == body, "both must serve the same bytes"
+                wrk(bare + BARE_PATH, 2, connections)  # warm-up
+                wrk(hub + HUB_PATH, 2, connections)
+                bare_rps, bare_p50, bare_p99 = wrk(bare + BARE_PATH, seconds, connections)
+                hub_rps, hub_p50, hub_p99 = wrk(hub + HUB_PATH, seconds, connections)
+        finally:
+            os.unlink(handle.name)
+    row("warm: bare FastAPI req/s (p50 / p99)", f"{bare_rps:,.0f} ({bare_p50} / {bare_p99})")
+    row("warm: hub req/s (p50 / p99)", f"{hub_rps:,.0f} ({hub_p50} / {hub_p99})")
+    row("warm: hub / bare", f"{hub_rps / bare_rps:.2f}", ">= 0.80")
+    row("warm: body size", f"{len(body):,} bytes")
+
+
+# -- 2. stampede -------------------------------------------------------------------------
+
+
+async def burst(bases: list[str], total: int) -> list[int]:
+    limits = httpx.Limits(max_connections=total, max_keepalive_connections=0)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        responses = await asyncio.gather(*(client.get(bases[i % len(bases)] + HUB_PATH) for i in range(total)))
+    return [r.status_code for r in responses]
+
+
+def bench_stampede(total: int) -> None:
+    print(f"2. stampede ({total} concurrent requests, cold cache)", flush=True)
+    with fake_workspace(200) as url, running_hub(**databricks_env(url)) as hub:
+        statuses = asyncio.run(burst([hub], total))
+        calls = list_calls(url)
+    ok = statuses.count(200)
+    row("stampede: one hub, upstream calls", f"{calls} ({ok}/{total} answered 200)", "1")
+    if shutil.which("redis-server") is None:
+        row("stampede: two hubs + Redis", "skipped: no redis-server")
+        return
+    with redis_server() as (redis_url, _), fake_workspace(200) as url:
+        env = {**databricks_env(url), "HUB_REDIS_URL": redis_url}
+        with running_hub(**env) as one, running_hub(**env) as two:
+            statuses = asyncio.run(burst([one, two], total))
+            calls = list_calls(url)
+    ok = statuses.count(200)
+    row("stampede: two hubs sharing Redis, upstream calls", f"{calls} ({ok}/{total} answered 200)", "1")
+
+
+# -- 3. scale of one workspace -----------------------------------------------------------
+
+
+async def refreshes(url: str, count: int) -> tuple[list[float], int]:
+    """CPU seconds of ``count`` refreshes (discovery, conversion, serialisation) in one running hub."""
+    import hub_databricks
+    from hub_core.testing import make_hub
+
+    os.environ.update(databricks_env(url))
+    hub = make_hub({"databricks": hub_databricks})
+    gc.freeze()  # as create_app does after start-up
+    cpu = []
+    try:
+        for _ in range(count):
+            hub.cache.invalidate()
+            started = time.process_time()
+            body, _ = await hub.model_hub_body("databricks")
+            cpu.append(time.process_time() - started)
+    finally:
+        await hub.aclose()
+    return cpu, body.count(b'"model_group"')
+
+
+def bench_scale(count: int) -> None:
+    print(f"3. scale of one workspace ({count} endpoints)", flush=True)
+    with fake_workspace(count) as url:
+        cpu, n = asyncio.run(refreshes(url, 6))
+        tracemalloc.start()
+        asyncio.run(refreshes(url, 1))
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert n == count, f"expected {count} model groups, got {n}"
+    warm = sorted(cpu[1:])
+    row("scale: hub CPU, first refresh in a new process", f"{cpu[0] * 1000:.0f} ms")
+    row("scale: hub CPU, later refreshes (median of 5)", f"{warm[2] * 1000:.0f} ms", "<= 150 ms")
+    row("scale: peak Python memory of a first refresh", f"{peak / 2**20:.1f} MiB")
+
+
+# -- 4. start-up -------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def bench_startup(runs: int) -> None:
+    print("4. start-up (`hub serve`, no credentials: bundled catalog)", flush=True)
+    times, rss = [], []
+    for _ in range(runs):
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "HUB_"))}
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub_core", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            while True:
+                try:
+                    response = httpx.get(f"http://127.0.0.1:{port}/public/model_hub", timeout=2)
+                    if response.status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.01)
+            times.append(time.perf_counter() - started)
+            rss.append(rss_mib(process.pid))
+        finally:
+            process.terminate()
+            process.wait()
+    times.sort()
+    row("start-up: `hub serve` to first 200 (median)", f"{times[len(times) // 2]:.2f} s", "<= 1.5 s")
+    row("start-up: RSS at first 200 (max)", f"{max(rss):.0f} MiB", "<= 100 MiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["warm", "stampede", "scale", "startup"])
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--stampede", type=int, default=1000)
+    parser.add_argument("--scale", type=int, default=5000)
+    args = parser.parse_args()
+    steps = {
+        "warm": lambda: bench_warm(args.seconds, args.connections),
+        "stampede": lambda: bench_stampede(args.stampede),
+        "scale": lambda: bench_scale(args.scale),
+        "startup": lambda: bench_startup(5),
+    }
+    for name, step in steps.items():
+        if args.only in (None, name):
+            step()
+    print("\n| measure | result | target |\n|---|---|---|")
+    for name, value, target in ROWS:
+        print(f"| {name} | {value} | {target} |")
+
+
+if __name__ == "__main__":
+    main()

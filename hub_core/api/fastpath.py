@@ -1,0 +1,76 @@
+"""The hot path: ``GET /public/model_hub`` served from cached bytes without FastAPI routing.
+
+Only the plain, valid request takes this path: ``provider`` (a valid name) and
+``available=true`` are the only query parameters it accepts, and it never answers an
+error itself. Anything else (other parameters, a key to check, an error) falls through
+to the FastAPI route, which stays the one source of truth for validation and problems.
+It is installed by ``create_app`` only; a gateway that mounts the hub with its own auth
+dependencies always goes through FastAPI, so its auth always runs.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hub_core.api.public import PROVIDER_NAME
+from hub_core.errors import HubError
+from hub_core.hub import Hub
+
+PATH = "/public/model_hub"
+_VALID_PROVIDER = re.compile(PROVIDER_NAME)
+
+
+class ModelHubFastPath:
+    def __init__(self, app: ASGIApp, hub: Hub, *, enabled: bool = True) -> None:
+        self.app = app
+        self.hub = hub
+        self.enabled = enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not (self.enabled and scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET"):
+            await self.app(scope, receive, send)
+            return
+        query = self._plain_query(scope["query_string"])
+        if query is None:
+            await self.app(scope, receive, send)
+            return
+        provider, available_only = query
+        try:
+            body, freshness = await self.hub.model_hub_body(provider, available_only=available_only)
+        except HubError:
+            await self.app(scope, receive, send)  # the route renders the problem
+            return
+        headers = freshness.headers()
+        etag = headers["ETag"]
+        if_none_match = _header(scope, b"if-none-match")
+        status = 304 if if_none_match and (etag in if_none_match or if_none_match.strip() == "*") else 200
+        raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        if status == 200:
+            raw_headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body if status == 200 else b""})
+
+    @staticmethod
+    def _plain_query(query_string: bytes) -> tuple[str | None, bool] | None:
+        """(provider, available_only) for a query this path may answer, else None."""
+        if not query_string:
+            return None, False
+        provider, available_only = None, False
+        for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+            if name == "provider" and provider is None and _VALID_PROVIDER.match(value):
+                provider = value
+            elif name == "available" and not available_only and value == "true":
+                available_only = True
+            else:
+                return None
+        return provider, available_only
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None

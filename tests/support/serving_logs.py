@@ -1,0 +1,78 @@
+"""``hub serve`` as a real process whose whole output (stdout and stderr) is kept for inspection.
+
+Like ``serving.running_hub``, but the output goes to a file rather than an undrained pipe
+(DEBUG logging would fill a pipe and stall the server), and the caller can read it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from serving import free_port
+
+
+@dataclass
+class ServedHub:
+    base: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        """Everything the process has written so far (complete once the block has exited)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def running_hub_logged(
+    *args: str, log_file: Path | None = None, timeout: float = 30.0, **env: str
+) -> Iterator[ServedHub]:
+    """Start ``python -m hub_core serve``; yield a ServedHub once /healthz answers.
+
+    The output goes to ``log_file`` (a temporary file when None). After the ``with``
+    block the process has exited and ``log()`` holds its full output.
+    """
+    port = free_port()
+    environment = {**os.environ, **env}
+    if log_file is None:
+        handle, name = tempfile.mkstemp(prefix="hub-serve-", suffix=".log")
+        os.close(handle)
+        log_file = Path(name)
+    log_path = log_file
+    with log_path.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub_core", "serve", "--port", str(port), *args],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    served = ServedHub(f"http://127.0.0.1:{port}", log_path, process)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"hub serve exited with {process.returncode}:\n{served.log()}")
+            try:
+                if httpx.get(f"{served.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"hub serve did not answer /healthz in time:\n{served.log()}")
+            time.sleep(0.05)
+        yield served
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
