@@ -212,13 +212,23 @@ class Hub:
         if known is None:
             try:
                 config = self.settings.provider_config(provider)
-                result = await self.registry.call(provider, "configured_targets", config=config)
+                result = await asyncio.wait_for(
+                    self.registry.call(provider, "configured_targets", config=config),
+                    timeout=self.settings.discovery_timeout,
+                )
                 known = list(result or [])
                 wrong = [type(t).__name__ for t in known if not isinstance(t, Target)]
                 if wrong:
                     raise TypeError(f"configured_targets returned {', '.join(sorted(set(wrong)))}, not Target")
             except ProviderConfigError as error:
                 known = error
+            except asyncio.TimeoutError:
+                # Not remembered: the next request asks again.
+                raise ProviderUnavailableError(
+                    f"Provider {provider!r} did not read its configuration within "
+                    f"{self.settings.discovery_timeout:g} s.",
+                    provider=provider,
+                ) from None
             except Exception as error:
                 known = ProviderConfigError(
                     f"Provider {provider!r} could not read its configuration: {type(error).__name__}: {error}",

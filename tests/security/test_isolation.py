@@ -109,3 +109,22 @@ async def test_a_route_bug_leaves_out_only_that_providers_routes():
     async with app_client(hub) as client:
         assert (await client.get("/public/badroutes/endpoints")).status_code == 200
         assert (await client.get("/public/model_hub")).status_code == 200
+
+
+async def test_configured_targets_that_hangs_fails_only_its_provider():
+    class HangingTargets(StaticProvider):
+        @hookimpl
+        async def configured_targets(self, config: Mapping[str, Any]) -> list[Target]:
+            await asyncio.sleep(30)
+            return []
+
+    hub = make_hub({"hang": HangingTargets("hang"), "ok": StaticProvider("ok")}, discovery_timeout=0.3)
+    async with app_client(hub) as client:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        merged = await client.get("/public/model_hub")
+        providers = (await client.get("/public/providers")).json()
+        assert loop.time() - started < 2.0
+    assert [g["model_group"] for g in merged.json()] == ["ok/alpha", "ok/beta"]
+    statuses = {p["name"]: p for p in providers}
+    assert statuses["hang"]["status"] == "error" and "within 0.3 s" in statuses["hang"]["message"]
