@@ -139,24 +139,27 @@ class DiscoveryCache(Generic[T]):
             if self.policy.refresh_ahead and now - entry.fetched_at >= self.policy.ttl - self.policy.refresh_ahead:
                 self._refresh_in_background(key, loader, now)
             return entry
-        if self.shared is not None:
-            entry = await self._adopt_shared(key, entry)
-            if entry is not None and now - entry.fetched_at < self.policy.ttl:
-                return entry
-        if entry is not None and now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl:
+        if entry is not None and self._servable(entry, now):
             self._refresh_in_background(key, loader, now)
             return Cached(entry.value, entry.fetched_at, stale=True)
         failure = self._failures.get(key)
         if failure is not None and now < failure.until:
             raise self._unavailable(key, failure.error, failure.until - now, had_entry=entry is not None)
         try:
+            # One flight per key: it reads the shared store once for every waiting caller.
             return await asyncio.shield(self._flight(key, loader))
         except HubError as error:
+            adopted = self._entries.get(key)  # a stale list another replica stored still serves
+            if adopted is not None and self._servable(adopted, self.clock()):
+                return Cached(adopted.value, adopted.fetched_at, stale=True)
             if entry is not None:  # never serve silently ancient data: say so, with Retry-After
                 failure = self._failures.get(key)
                 wait = failure.until - self.clock() if failure else self.policy.error_ttl
                 raise self._unavailable(key, error, wait, had_entry=True) from None
             raise
+
+    def _servable(self, entry: Cached[T], now: float) -> bool:
+        return now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl
 
     async def _adopt_shared(self, key: str, entry: Cached[T] | None) -> Cached[T] | None:
         """A newer list that another replica stored, if any."""
@@ -204,6 +207,10 @@ class DiscoveryCache(Generic[T]):
     async def _refresh_shared(self, key: str, loader: Loader[T]) -> Cached[T]:
         if self.shared is None:
             return await self._load(key, loader)
+        known = self._entries.get(key)
+        entry = await self._adopt_shared(key, known)
+        if entry is not None and entry is not known and self.clock() - entry.fetched_at < self.policy.ttl:
+            return entry  # another replica refreshed it: no upstream call
         blocked = await self._shared_call(self.shared.blocked_until(key))
         if blocked and blocked > self.clock():
             wait = blocked - self.clock()
@@ -215,6 +222,11 @@ class DiscoveryCache(Generic[T]):
         if token is None and self._shared_up():
             return await self._wait_for_other_replica(key)
         try:
+            # Another replica may have stored a fresh list between our miss and our lock.
+            known = self._entries.get(key)
+            entry = await self._adopt_shared(key, known)
+            if entry is not None and entry is not known and self.clock() - entry.fetched_at < self.policy.ttl:
+                return entry
             return await self._load(key, loader)
         finally:
             if token:
