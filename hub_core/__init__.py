@@ -15,6 +15,7 @@ from hub_core.errors import (
     UnknownProviderError,
 )
 from hub_core.hookspecs import hookimpl
+from hub_core.hub import gc_paused
 from hub_core.models import (
     Deployment,
     Endpoint,
@@ -45,5 +46,6 @@ __all__ = [
     "Target",
     "UnknownProviderError",
     "__version__",
+    "gc_paused",
     "hookimpl",
 ]

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
-from hub_core import Endpoint, ServedEntity
+from hub_core import Endpoint, ServedEntity, gc_paused
 from hub_databricks.config import PROVIDER
 
 logger = logging.getLogger("hub_databricks.parse")
@@ -155,6 +155,11 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
 
 
 def parse_endpoints(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
+    with gc_paused():
+        return _parse_all(items, target=target, host=host)
+
+
+def _parse_all(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
     endpoints = []
     for item in items:
         try:
