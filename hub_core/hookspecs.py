@@ -2,8 +2,10 @@
 """The hooks a provider plugin implements. Specs only; see docs/plugins.md.
 
 Every hook is called with keyword arguments, on one provider at a time (dispatch
-is by provider name, never by registration order). A hookimpl may be ``async def``
-and may accept any subset of the arguments listed here.
+is by provider name, never by registration order), and a hookimpl may accept any
+subset of the arguments listed here. ``configured_targets``, ``discover_endpoints``
+and ``to_model_group`` may be ``async def``; ``provider_info`` and ``provider_routes``
+run while the app is being built, outside any event loop, and must be plain functions.
 """
 
 from __future__ import annotations

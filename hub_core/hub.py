@@ -375,7 +375,8 @@ class Hub:
                 "fetched_at": _timestamp(view.fetched_at),
                 "stale": view.stale,
                 "errors": view.errors,
-            }
+            },
+            option=orjson.OPT_UTC_Z,  # "...Z", as pydantic writes it on the other routes
         )
         body = head[:-1] + b',"endpoints":' + view.endpoints_json + b"}"
         return body, self.freshness([view], etag=view.etag + "-e")

@@ -70,7 +70,7 @@ async def serving_endpoints(hub: HubDep) -> dict[str, Any]:
         "endpoints": items,
         "workspace_url": hosts[0] if hosts else None,
         "source": result.source,
-        "fetched_at": result.fetched_at.isoformat() if result.fetched_at else None,
+        "fetched_at": result.fetched_at.isoformat().replace("+00:00", "Z") if result.fetched_at else None,
         "stale": result.stale,
     }
 
