@@ -25,6 +25,7 @@ from hub_core.models import (
     ProviderStatus,
     ServedEntity,
     Target,
+    live_model_group,
 )
 
 __version__ = "0.1.0"
@@ -48,4 +49,5 @@ __all__ = [
     "__version__",
     "gc_paused",
     "hookimpl",
+    "live_model_group",
 ]

@@ -40,6 +40,7 @@ from hub_core.models import (
     ProviderStatus,
     Source,
     Target,
+    live_model_group,
 )
 from hub_core.plugins import PluginRegistry, load_plugins
 from hub_core.settings import HubSettings
@@ -523,21 +524,7 @@ def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
     fields = catalog_fields(catalog.get(name))
     if endpoint.mode is not None or "mode" not in fields:
         fields["mode"] = endpoint.mode
-    return ModelGroup(
-        model_group=name,
-        providers=[endpoint.provider],
-        **fields,
-        source="live",
-        state=endpoint.state,
-        available=endpoint.available,
-        state_reason=endpoint.state_reason,
-        display_name=endpoint.display_name,
-        description=endpoint.description,
-        endpoint_url=endpoint.endpoint_url,
-        served_by=endpoint.served_by,
-        entities=endpoint.entities,
-        target=endpoint.target,
-    )
+    return live_model_group(endpoint, model_group=name, providers=[endpoint.provider], **fields)
 
 
 def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:

@@ -124,6 +124,28 @@ class ModelGroup(BaseModel):
     deployments: list[Deployment] = Field(default_factory=list)
 
 
+def live_model_group(endpoint: Endpoint, *, model_group: str, providers: list[str], **fields: Any) -> ModelGroup:
+    """A ``source: live`` model group carrying the endpoint's state, URL and identity.
+
+    ``fields`` holds what the converter decided (mode, token limits, prices, capabilities).
+    """
+    return ModelGroup(
+        model_group=model_group,
+        providers=providers,
+        **fields,
+        source="live",
+        state=endpoint.state,
+        available=endpoint.available,
+        state_reason=endpoint.state_reason,
+        display_name=endpoint.display_name,
+        description=endpoint.description,
+        endpoint_url=endpoint.endpoint_url,
+        served_by=endpoint.served_by,
+        entities=endpoint.entities,
+        target=endpoint.target,
+    )
+
+
 class ProviderState(str, Enum):
     ok = "ok"
     not_configured = "not_configured"

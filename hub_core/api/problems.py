@@ -20,6 +20,14 @@ logger = logging.getLogger("hub_core.api")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring problem+json bodies for these statuses."""
+    return {
+        status: {"description": text, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
+        for status, text in descriptions.items()
+    }
+
+
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(orjson.dumps(body), status_code=int(body["status"]), media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 

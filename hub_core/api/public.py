@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from hub_core.api.deps import HubDep
-from hub_core.errors import PROBLEM_MEDIA_TYPE
+from hub_core.api.problems import problem_responses
 from hub_core.hub import Freshness
 from hub_core.models import EndpointList, ModelGroup, ProviderStatus
 
 PROVIDER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
-    for status, description in {
+PROBLEM_RESPONSES = problem_responses(
+    {
         400: "Bad request",
         404: "Unknown provider",
         502: "The provider's upstream failed",
         503: "Nothing can be served right now",
-    }.items()
-}
+    }
+)
 
 router = APIRouter(prefix="/public", tags=["public"], responses=PROBLEM_RESPONSES)
 

@@ -26,7 +26,8 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from hub_core.api.deps import HubDep
-from hub_core.errors import PROBLEM_MEDIA_TYPE, BadRequestError
+from hub_core.api.problems import problem_responses
+from hub_core.errors import BadRequestError
 from hub_core.hub import Hub, ProviderView
 from hub_core.models import ModelGroup, Source
 
@@ -59,15 +60,14 @@ SORT_KEYS: dict[str, Callable[[Row], Any]] = {
 }
 DEFAULT_SORT = "model_group"
 
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
-    for status, description in {
+PROBLEM_RESPONSES = problem_responses(
+    {
         400: "A parameter is invalid; the problem names it",
         404: "Unknown provider",
         502: "A requested provider's upstream failed",
         503: "Nothing can be served right now for a requested provider",
-    }.items()
-}
+    }
+)
 
 router = APIRouter(prefix="/public/v1", tags=["v1"], responses=PROBLEM_RESPONSES)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub_core import Endpoint, ModelGroup
+from hub_core import Endpoint, ModelGroup, live_model_group
 from hub_core.catalog import CAPABILITY_FLAGS, Catalog
 from hub_databricks.config import PROVIDER
 from hub_databricks.parse import served_entities
@@ -60,18 +60,4 @@ def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
         else:
             fields[flag] = bool(fields.get(flag, False))
 
-    return ModelGroup(
-        model_group=f"{PROVIDER}/{endpoint.name}",
-        providers=[PROVIDER],
-        **fields,
-        source="live",
-        state=endpoint.state,
-        available=endpoint.available,
-        state_reason=endpoint.state_reason,
-        display_name=endpoint.display_name,
-        description=endpoint.description,
-        endpoint_url=endpoint.endpoint_url,
-        served_by=endpoint.served_by,
-        entities=endpoint.entities,
-        target=endpoint.target,
-    )
+    return live_model_group(endpoint, model_group=f"{PROVIDER}/{endpoint.name}", providers=[PROVIDER], **fields)
