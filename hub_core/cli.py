@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from hub_core import __version__
 from hub_core.errors import HubError
@@ -118,7 +118,7 @@ def providers(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table = Table("provider", "version", "distribution", "status", "message")
+    table = Table("provider", "version", "distribution", "status", Column("message", overflow="fold", ratio=1))
     colours = {"ok": "green", "not_configured": "yellow", "disabled": "dim", "failed_to_load": "red", "error": "red"}
     for row in rows:
         colour = colours.get(row["status"], "white")
@@ -145,7 +145,14 @@ def endpoints(
     if as_json:
         print_json(result)
         return
-    table = Table("name", "mode", "state", "served by", "target", title=f"{provider} ({result['source']})")
+    table = Table(
+        Column("name", overflow="fold"),
+        "mode",
+        "state",
+        "served by",
+        "target",
+        title=f"{provider} ({result['source']})",
+    )
     for e in result["endpoints"]:
         state = e["state"] or ("READY" if e["available"] else "NOT_READY")
         if e["state_reason"]:
@@ -170,7 +177,7 @@ def models(
     if as_json:
         print_json(groups)
         return
-    table = Table("model group", "mode", "available", "source", "max input", "tools", "vision")
+    table = Table(Column("model group", overflow="fold"), "mode", "available", "source", "max input", "tools", "vision")
     for g in groups:
         table.add_row(
             g["model_group"],
