@@ -116,6 +116,13 @@ class Freshness:
     fetched_at: float | None
     max_age: int
 
+    def variant(self, *parts: str) -> Freshness:
+        """The same freshness for another representation of the data (a page, a filter)."""
+        digest = hashlib.blake2b(self.etag.encode(), digest_size=12)
+        for part in parts:
+            digest.update(b"\0" + part.encode())
+        return replace(self, etag=digest.hexdigest())
+
     def headers(self, now: float | None = None) -> dict[str, str]:
         now = time.time() if now is None else now
         headers = {

@@ -435,3 +435,20 @@ def test_every_value_the_schema_allows_is_accepted(sort, provider, mode, feature
     """The patterns published in OpenAPI and the parser agree (schemathesis relies on it)."""
     parse_sort(sort)
     build_filters(None, [provider], [mode], [features], None, None)
+
+
+async def test_v1_routes_say_how_fresh_they_are_and_answer_304():
+    from hubtest_plugins import StaticProvider
+
+    from hub_core.testing import app_client, make_hub
+
+    async with app_client(make_hub({"s": StaticProvider("s")})) as client:
+        for url in ("/public/v1/model_hub?page_size=1", "/public/v1/model_hub/modes"):
+            first = await client.get(url)
+            assert first.headers["X-Hub-Stale"] == "false" and "Age" in first.headers
+            assert first.headers["Cache-Control"].startswith("public, max-age=")
+            again = await client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+            assert again.status_code == 304
+        page_one = (await client.get("/public/v1/model_hub?page_size=1&page=1")).headers["ETag"]
+        page_two = (await client.get("/public/v1/model_hub?page_size=1&page=2")).headers["ETag"]
+        assert page_one != page_two

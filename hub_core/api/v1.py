@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
+from hub_core.api.public import cached_response
 from hub_core.errors import BadRequestError
 from hub_core.hub import Hub, ProviderView
 from hub_core.models import ModelGroup, Source
@@ -134,10 +135,6 @@ class FacetMeta(BaseModel):
 class FacetList(BaseModel):
     data: list[FacetValue]
     meta: FacetMeta
-
-
-class JSONBytes(Response):
-    media_type = "application/json"
 
 
 # -- parameters -----------------------------------------------------------------------------
@@ -437,11 +434,12 @@ async def model_hub_page(
             "last": _link(request, last),
         },
     }
-    return JSONBytes(orjson.dumps(body))
+    return cached_response(request, orjson.dumps(body), hub.freshness(views).variant("page", str(request.url)))
 
 
 def _facet_route(name: str, summary: str, count: Callable[[list[Row]], Counter[str]]) -> None:
     async def facet(
+        request: Request,
         hub: HubDep,
         q: QParam = None,
         provider: ProviderParam = None,
@@ -462,7 +460,8 @@ def _facet_route(name: str, summary: str, count: Callable[[list[Row]], Counter[s
                 record = hub.registry.records.get(value)
                 entry["label"] = record.display_name if record is not None else None
             data.append(entry)
-        return JSONBytes(orjson.dumps({"data": data, "meta": {"total": len(rows), **freshness_meta(views)}}))
+        body = orjson.dumps({"data": data, "meta": {"total": len(rows), **freshness_meta(views)}})
+        return cached_response(request, body, hub.freshness(views).variant(name, str(request.url)))
 
     facet.__name__ = f"model_hub_{name}"
     router.add_api_route(
