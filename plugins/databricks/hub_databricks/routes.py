@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Response
 from fastapi.responses import JSONResponse
 
 from hub_core import EndpointList
@@ -62,8 +62,9 @@ def legacy_item(raw: dict[str, Any], endpoint_url: str | None, workspace: str | 
 
 
 @router.get("/serving_endpoints", summary="Databricks serving endpoints (LiteLLM-compatible shape)")
-async def serving_endpoints(hub: HubDep) -> dict[str, Any]:
-    result = await hub.endpoints(PROVIDER)
+async def serving_endpoints(hub: HubDep, response: Response) -> dict[str, Any]:
+    result, freshness = await hub.endpoints_with_freshness(PROVIDER)
+    response.headers.update(freshness.variant("serving_endpoints").headers())
     items = [legacy_item(e.raw, e.endpoint_url, e.target) for e in result.endpoints if e.raw]
     hosts = [e.target_url for e in result.endpoints if e.target_url]
     return {
