@@ -79,7 +79,8 @@ def include_hub(
 
 def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -> FastAPI:
     """The standalone hub app, as ``hub serve`` runs it."""
-    settings = settings or (hub.settings if hub else HubSettings())
+    # With a hub given, its settings are the ones that apply (the key check reads them too).
+    settings = hub.settings if hub is not None else (settings or HubSettings())
     configure_logging(settings.log_level)
     hub = hub or Hub.from_settings(settings)
 

@@ -99,11 +99,13 @@ class DiscoveryCache(Generic[T]):
         *,
         shared: SharedStore | None = None,
         codec: Codec[T] | None = None,
+        on_update: Callable[[str], None] | None = None,
     ) -> None:
         if shared is not None and codec is None:
             raise ValueError("a shared store needs a codec")
         self.policy = policy
         self.clock = clock
+        self.on_update = on_update  # told the key after every new list, e.g. to rebuild views
         self.shared = shared
         self.codec = codec
         self._entries: dict[str, Cached[T]] = {}
@@ -171,7 +173,7 @@ class DiscoveryCache(Generic[T]):
             return entry
         assert self.codec is not None
         adopted = Cached(self.codec.decode(payload), fetched_at)
-        self._entries[key] = adopted
+        self._store(key, adopted)
         return adopted
 
     # -- refreshing -----------------------------------------------------------------
@@ -259,12 +261,17 @@ class DiscoveryCache(Generic[T]):
                 logger.info("Discovery for %s failed (%s); retrying in %.2f s", key, error, delay)
                 await asyncio.sleep(delay)
         entry = Cached(value, self.clock())
-        self._entries[key] = entry
+        self._store(key, entry)
         self._failures.pop(key, None)
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
             await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl))
         return entry
+
+    def _store(self, key: str, entry: Cached[T]) -> None:
+        self._entries[key] = entry
+        if self.on_update is not None:
+            self.on_update(key)
 
     def _retry_delay(self, error: ProviderError, attempt: int, started: float) -> float | None:
         """Seconds to wait before retrying, or None when the error or the deadline forbids it."""

@@ -7,6 +7,7 @@ a miss. Every call into a plugin happens inside that provider's failure boundary
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hashlib
 import inspect
@@ -161,8 +162,11 @@ class Hub:
         self.registry = registry
         self.catalog = catalog
         self.cache: DiscoveryCache[list[Endpoint]] = cache or build_cache(settings)
+        self.cache.on_update = self._list_updated
         self._targets: dict[str, list[Target] | ProviderConfigError] = {}
         self._views: dict[str, tuple[tuple[Any, ...], ProviderView]] = {}
+        self._builds: dict[tuple[str, tuple[Any, ...]], asyncio.Task[ProviderView]] = {}
+        self._background: set[asyncio.Task[Any]] = set()
 
     def freshness(self, views: list[ProviderView], etag: str | None = None) -> Freshness:
         fetched = [v.fetched_at for v in views if v.fetched_at is not None]
@@ -302,13 +306,45 @@ class Hub:
         if cached is not None and cached[0] == version:
             view = cached[1]
         else:
-            endpoints = [e for _, c in good for e in c.value]
-            groups = await self._convert(provider, endpoints)
-            view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for _, c in good))
-            self._views[provider] = (version, view)
+            view = await self._build(provider, version, [c for _, c in good])
         stale = any(c.stale for _, c in good)
         if stale != view.stale or messages != view.errors:
             view = replace(view, stale=stale, errors=messages)
+        return view
+
+    def _list_updated(self, key: str) -> None:
+        """A target has a new list: build the provider's view now, not on the next request."""
+        provider = key.split(":", 1)[0]
+        task = asyncio.get_running_loop().create_task(self._prebuild(provider))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _prebuild(self, provider: str) -> None:
+        with contextlib.suppress(Exception):  # the request that needs this view reports any error
+            await self.view(provider)
+
+    async def _build(
+        self, provider: str, version: tuple[Any, ...], lists: list[Cached[list[Endpoint]]]
+    ) -> ProviderView:
+        """Convert and serialise once per new data; concurrent callers share the work."""
+        key = (provider, version)
+        task = self._builds.get(key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._make_view(provider, version, lists))
+            self._builds[key] = task
+            task.add_done_callback(lambda _: self._builds.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _make_view(
+        self, provider: str, version: tuple[Any, ...], lists: list[Cached[list[Endpoint]]]
+    ) -> ProviderView:
+        endpoints = [e for c in lists for e in c.value]
+        groups = await self._convert(provider, endpoints)
+        view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for c in lists))
+        await asyncio.to_thread(lambda: view.body)  # serialise off the event loop, once
+        current = self._views.get(provider)
+        if current is None or _newest(version) >= _newest(current[0]):
+            self._views[provider] = (version, view)
         return view
 
     def _catalog_view(self, provider: str) -> ProviderView:
@@ -333,24 +369,24 @@ class Hub:
         return view
 
     async def _convert(self, provider: str, endpoints: list[Endpoint]) -> list[ModelGroup]:
-        with gc_paused():
-            return await self._convert_all(provider, endpoints)
-
-    async def _convert_all(self, provider: str, endpoints: list[Endpoint]) -> list[ModelGroup]:
+        """Endpoints to merged model groups. Plain hookimpls run in a worker thread so a big
+        workspace never stalls the event loop; ``async def`` ones run on the loop."""
         convert = self.registry.fast_caller(provider, "to_model_group")
-        catalog = self.catalog
+        if convert is not None and self.registry.is_async(provider, "to_model_group"):
+            results = [await _attempt_async(provider, convert, e, self.catalog) for e in endpoints]
+            return self._merge(provider, endpoints, results)
+
+        def in_thread() -> list[ModelGroup]:
+            with gc_paused():
+                function = convert or (lambda endpoint, catalog: default_model_group(endpoint, catalog))
+                results = [_attempt(provider, function, e, self.catalog) for e in endpoints]
+                return self._merge(provider, endpoints, results)
+
+        return await asyncio.to_thread(in_thread)
+
+    def _merge(self, provider: str, endpoints: list[Endpoint], results: list[Any]) -> list[ModelGroup]:
         merged: dict[str, ModelGroup] = {}
-        for endpoint in endpoints:
-            try:
-                if convert is None:
-                    group = default_model_group(endpoint, catalog)
-                else:
-                    group = convert(endpoint=endpoint, catalog=catalog)
-                    if inspect.isawaitable(group):
-                        group = await group
-            except Exception:
-                logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
-                continue
+        for endpoint, group in zip(endpoints, results, strict=True):
             if group is None:
                 continue
             if not isinstance(group, ModelGroup):
@@ -523,6 +559,35 @@ def _combined_etag(views: list[ProviderView]) -> str:
     for view in views:
         digest.update(view.provider.encode() + b"=" + view.etag.encode() + b";")
     return digest.hexdigest()
+
+
+def _attempt(provider: str, convert: Callable[..., Any], endpoint: Endpoint, catalog: Catalog) -> Any:
+    """One conversion inside its failure boundary: a plugin error skips that endpoint only."""
+    try:
+        result = convert(endpoint=endpoint, catalog=catalog)
+    except Exception:
+        logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
+        return None
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        logger.error("Provider %r: to_model_group returned an awaitable from a plain function", provider)
+        return None
+    return result
+
+
+async def _attempt_async(provider: str, convert: Callable[..., Any], endpoint: Endpoint, catalog: Catalog) -> Any:
+    try:
+        result = convert(endpoint=endpoint, catalog=catalog)
+        return await result if inspect.isawaitable(result) else result
+    except Exception:
+        logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
+        return None
+
+
+def _newest(version: tuple[Any, ...]) -> float:
+    return max((fetched_at for _, fetched_at in version), default=0.0)
 
 
 def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:

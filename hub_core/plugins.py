@@ -167,6 +167,11 @@ class PluginRegistry:
         function, argnames = impls[0].function, impls[0].argnames
         return lambda **kwargs: function(*[kwargs[name] for name in argnames])
 
+    def is_async(self, provider: str, hook: str) -> bool:
+        """Whether ``provider``'s hookimpl for ``hook`` is ``async def``."""
+        impls = self._caller(provider, hook).get_hookimpls() if self.implements(provider, hook) else []
+        return any(inspect.iscoroutinefunction(impl.function) for impl in impls)
+
     def _results(self, provider: str, hook: str, kwargs: dict[str, Any]) -> list[Any]:
         if self.pm.get_plugin(provider) is None:
             return []

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -77,6 +77,12 @@ class HubSettings(BaseSettings):
                 raise SettingsError(f"HUB_CONFIG names {toml_path!r}, which is not a readable file.")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _refresh_ahead_inside_ttl(self) -> HubSettings:
+        if self.refresh_ahead and self.refresh_ahead >= self.cache_ttl:
+            raise ValueError("refresh_ahead must be shorter than cache_ttl (it is how long before expiry to refresh)")
+        return self
 
     @property
     def plugin_allowlist(self) -> set[str] | None:

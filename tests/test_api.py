@@ -156,3 +156,55 @@ async def test_mounted_hub_leaves_the_host_apps_own_errors_alone():
     assert host_error.status_code == 422 and host_error.headers["content-type"] == "application/json"
     assert host_missing.status_code == 404 and host_missing.headers["content-type"] == "application/json"
     assert hub_error.status_code == 400 and hub_error.headers["content-type"] == PROBLEM
+
+
+async def test_create_app_takes_the_hubs_settings_so_the_fast_path_cannot_skip_the_key_check():
+    from hub_core.app import create_app
+    from hub_core.settings import HubSettings
+
+    hub = make_hub({"s": StaticProvider("s")}, api_keys="k-123", require_key_for_model_hub=True)
+    app = create_app(HubSettings(), hub=hub)  # the first argument disagrees; the hub's settings win
+    async with app_client(app) as client:
+        assert (await client.get("/public/model_hub")).status_code == 401
+        ok = await client.get("/public/model_hub", headers={"Authorization": "Bearer k-123"})
+    assert ok.status_code == 200
+
+
+async def test_host_paths_that_only_start_like_hub_paths_keep_the_hosts_errors():
+    host = FastAPI()
+
+    @host.get("/hubble/{number}")
+    async def hubble(number: int) -> dict[str, int]:
+        return {"number": number}
+
+    include_hub(host, hub=make_hub({"s": StaticProvider("s")}))
+    async with app_client(host) as client:
+        response = await client.get("/hubble/x")
+    assert response.status_code == 422 and response.headers["content-type"] == "application/json"
+
+
+def test_refresh_ahead_must_fit_inside_the_ttl():
+    from pydantic import ValidationError
+
+    from hub_core.settings import HubSettings
+
+    with pytest.raises(ValidationError, match="refresh_ahead"):
+        HubSettings(cache_ttl=10, refresh_ahead=10)
+    assert HubSettings(cache_ttl=10, refresh_ahead=3).refresh_ahead == 3
+
+
+async def test_a_background_refresh_rebuilds_the_view_before_any_request():
+    import asyncio
+
+    plugin = StaticProvider("s")
+    hub = make_hub({"s": plugin}, cache_ttl=0.05, stale_ttl=60)
+    async with app_client(hub) as client:
+        first = await client.get("/public/model_hub")
+        plugin.endpoint_names = ["gamma"]
+        await asyncio.sleep(0.1)
+        stale = await client.get("/public/model_hub")  # serves the stale list, starts the refresh
+        assert [g["model_group"] for g in stale.json()] == [g["model_group"] for g in first.json()]
+        await asyncio.sleep(0.2)
+        _, view = hub._views["s"]
+        assert [g.model_group for g in view.groups] == ["s/gamma"], "the view was rebuilt in the background"
+        assert view._memo.get("body"), "and serialised"

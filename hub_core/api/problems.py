@@ -48,7 +48,10 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
         }
         for error in exc.errors()
     ]
-    names = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errors) or "the request"
+    if any(e["type"] == "json_invalid" for e in errors):
+        names = "the request body (it is not valid JSON)"
+    else:
+        names = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errors) or "the request"
     body = {
         "type": PROBLEM_BASE + "invalid-parameter",
         "title": "Invalid request parameter",
@@ -88,7 +91,8 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     return problem_response(body)
 
 
-HUB_PATH_PREFIXES = ("/public/", "/hub")
+def is_hub_path(path: str) -> bool:
+    return path.startswith("/public/") or path == "/hub" or path.startswith("/hub/")
 
 
 def install_problem_handlers(app: FastAPI, *, own_app: bool = True) -> None:
@@ -112,7 +116,7 @@ def install_problem_handlers(app: FastAPI, *, own_app: bool = True) -> None:
 
 def _for_hub_paths(handler: Handler, previous: Any) -> Handler:
     async def dispatch(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith(HUB_PATH_PREFIXES):
+        if is_hub_path(request.url.path):
             return await handler(request, exc)
         if previous is None:
             return await _host_default(request, exc)

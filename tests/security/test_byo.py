@@ -232,6 +232,9 @@ async def test_non_json_body_is_400(server_env, open_client):
     async with open_client(**ON) as client:
         response = await client.post(URL, content=b"host=x&token=" + CANARY_CALLER_TOKEN.encode())
     assert response.status_code == 400 and CANARY_CALLER_TOKEN not in response.text
+    async with open_client(**ON) as client:
+        broken = await client.post(URL, content=b'{"host": ', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400 and "not valid JSON" in broken.json()["detail"]
 
 
 # The success paths below resolve DNS with the stub resolver and replace the pinned
