@@ -21,7 +21,7 @@ import httpx
 import pytest
 from conftest_helpers import require_sdk
 from pydantic import SecretStr
-from serving_logs import running_hub_logged
+from serving import running_hub_logged
 
 import hub_databricks
 from hub_core import Target

@@ -1,4 +1,8 @@
-"""Run ``hub serve`` as a real process on a free port, for tests and benchmarks."""
+"""Run ``hub serve`` as a real process on a free port, for tests and benchmarks.
+
+Its output (stdout and stderr) goes to a file rather than a pipe, which nobody would
+drain (DEBUG or access logging would fill a pipe and stall the server), and can be read.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -19,34 +26,55 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class ServedHub:
+    base: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log(self) -> str:
+        """Everything the process has written so far (complete once the block has exited)."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
 @contextmanager
-def running_hub(*args: str, timeout: float = 30.0, **env: str) -> Iterator[str]:
-    """Start ``python -m hub_core serve``; yield its base URL once /healthz answers."""
+def running_hub_logged(
+    *args: str, log_file: Path | None = None, timeout: float = 30.0, **env: str
+) -> Iterator[ServedHub]:
+    """Start ``python -m hub_core serve``; yield a ServedHub once /healthz answers.
+
+    The output goes to ``log_file`` (a temporary file when None). After the ``with``
+    block the process has exited and ``log()`` holds its full output.
+    """
     port = free_port()
     environment = {**os.environ, **env}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub_core", "serve", "--port", str(port), *args],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    if log_file is None:
+        handle, name = tempfile.mkstemp(prefix="hub-serve-", suffix=".log")
+        os.close(handle)
+        log_file = Path(name)
+    log_path = log_file
+    with log_path.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub_core", "serve", "--port", str(port), *args],
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    served = ServedHub(f"http://127.0.0.1:{port}", log_path, process)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                raise RuntimeError(f"hub serve exited with {process.returncode}:\n{output}")
+                raise RuntimeError(f"hub serve exited with {process.returncode}:\n{served.log()}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{served.base}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError("hub serve did not answer /healthz in time")
+                raise TimeoutError(f"hub serve did not answer /healthz in time:\n{served.log()}")
             time.sleep(0.05)
-        yield base
+        yield served
     finally:
         process.terminate()
         try:
@@ -54,5 +82,13 @@ def running_hub(*args: str, timeout: float = 30.0, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+
+
+@contextmanager
+def running_hub(*args: str, timeout: float = 30.0, **env: str) -> Iterator[str]:
+    """Start ``python -m hub_core serve``; yield its base URL once /healthz answers."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        running_hub_logged(*args, log_file=Path(folder) / "hub.log", timeout=timeout, **env) as served,
+    ):
+        yield served.base
