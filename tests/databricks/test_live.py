@@ -219,20 +219,25 @@ async def test_oversized_body_is_refused(pat_env, hub_client):
     assert response.status_code == 502 and "20 MiB" in response.json()["detail"]
 
 
+def configure_prod_and_dev(tmp_path, monkeypatch, prod: FakeWorkspace, dev: FakeWorkspace) -> None:
+    """A hub.toml naming two workspaces (PAT each), secrets by environment-variable name."""
+    config = tmp_path / "hub.toml"
+    config.write_text(
+        "[[providers.databricks.workspaces]]\n"
+        f'name = "prod"\nhost = "{prod.url}"\nauth = "pat"\ntoken_env = "PROD_TOKEN"\n'
+        "[[providers.databricks.workspaces]]\n"
+        f'name = "dev"\nhost = "{dev.url}"\nauth = "pat"\ntoken_env = "DEV_TOKEN"\n'
+    )
+    monkeypatch.setenv("HUB_CONFIG", str(config))
+    monkeypatch.setenv("PROD_TOKEN", DEFAULT_PAT)
+    monkeypatch.setenv("DEV_TOKEN", dev.token or "")
+
+
 async def test_two_workspaces_merge_same_endpoint_names(tmp_path, monkeypatch):
     second_list = [e for e in rich_workspace() if e["name"] in ("openai-gpt-4o", "fraud-scorer")]
     second_list.append({**rich_workspace()[0], "name": "only-in-dev"})
     with FakeWorkspace(rich_workspace()) as prod, FakeWorkspace(second_list, token="dev-token") as dev:
-        config = tmp_path / "hub.toml"
-        config.write_text(
-            "[[providers.databricks.workspaces]]\n"
-            f'name = "prod"\nhost = "{prod.url}"\nauth = "pat"\ntoken_env = "PROD_TOKEN"\n'
-            "[[providers.databricks.workspaces]]\n"
-            f'name = "dev"\nhost = "{dev.url}"\nauth = "pat"\ntoken_env = "DEV_TOKEN"\n'
-        )
-        monkeypatch.setenv("HUB_CONFIG", str(config))
-        monkeypatch.setenv("PROD_TOKEN", DEFAULT_PAT)
-        monkeypatch.setenv("DEV_TOKEN", "dev-token")
+        configure_prod_and_dev(tmp_path, monkeypatch, prod, dev)
         async with app_client(databricks_hub()) as client:
             groups = {g["model_group"]: g for g in (await client.get("/public/model_hub")).json()}
             endpoints = (await client.get("/public/databricks/endpoints")).json()["endpoints"]
@@ -247,16 +252,7 @@ async def test_two_workspaces_merge_same_endpoint_names(tmp_path, monkeypatch):
 async def test_one_failing_workspace_keeps_the_other(tmp_path, monkeypatch):
     with FakeWorkspace(rich_workspace()) as prod, FakeWorkspace([], token="dev-token") as dev:
         dev.inject("403_permission", times=5)
-        config = tmp_path / "hub.toml"
-        config.write_text(
-            "[[providers.databricks.workspaces]]\n"
-            f'name = "prod"\nhost = "{prod.url}"\nauth = "pat"\ntoken_env = "PROD_TOKEN"\n'
-            "[[providers.databricks.workspaces]]\n"
-            f'name = "dev"\nhost = "{dev.url}"\nauth = "pat"\ntoken_env = "DEV_TOKEN"\n'
-        )
-        monkeypatch.setenv("HUB_CONFIG", str(config))
-        monkeypatch.setenv("PROD_TOKEN", DEFAULT_PAT)
-        monkeypatch.setenv("DEV_TOKEN", "dev-token")
+        configure_prod_and_dev(tmp_path, monkeypatch, prod, dev)
         async with app_client(databricks_hub()) as client:
             groups = (await client.get("/public/model_hub?provider=databricks")).json()
             providers = (await client.get("/public/providers")).json()
