@@ -16,19 +16,11 @@ import sys
 from hub_core import HubError
 from hub_core.hub import Hub
 from hub_core.models import ModelGroup, ProviderStatus
+from hub_databricks.config import SETTINGS
 
 PROVIDER = "databricks"
-REAL_SETTINGS = (
-    "DATABRICKS_HOST",
-    "DATABRICKS_TOKEN",
-    "DATABRICKS_API_BASE",
-    "DATABRICKS_API_KEY",
-    "DATABRICKS_CLIENT_ID",
-    "DATABRICKS_CLIENT_SECRET",
-    "DATABRICKS_CONFIG_PROFILE",
-    "HUB_DATABRICKS_AUTH",
-    "HUB_CONFIG",
-)
+# Any of these set means a real workspace is configured (SETTINGS also lists a TOML key).
+REAL_SETTINGS = [name for name in SETTINGS if name.isupper()] + ["HUB_CONFIG"]
 
 
 def flag(value: bool) -> str:
