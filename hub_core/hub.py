@@ -183,8 +183,10 @@ class Hub:
         return cls(settings, load_plugins(settings), Catalog.load(settings.catalog_path))
 
     async def aclose(self) -> None:
-        """Stop background refreshes and close what targets hold (``handle.aclose()``)."""
+        """Stop background refreshes and builds, and close what targets hold (``handle.aclose()``)."""
         await self.cache.aclose()
+        for task in [*self._background, *self._builds.values()]:
+            task.cancel()
         for provider, targets in self._targets.items():
             for target in targets if isinstance(targets, list) else []:
                 close = getattr(target.handle, "aclose", None)
