@@ -23,6 +23,7 @@ import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -205,6 +206,44 @@ def bench_scale(count: int) -> None:
     row("scale: peak Python memory of a first refresh", f"{peak / 2**20:.1f} MiB")
 
 
+def bench_breakdown(count: int) -> None:
+    """Where a refresh's CPU goes, piece by piece, in this process (best of 4, GC paused)."""
+    import orjson
+
+    from hub_core import gc_paused
+    from hub_core.hub import MODEL_GROUPS, _merge_into
+    from hub_core.testing import bundled_catalog
+    from hub_databricks.convert import to_model_group
+    from hub_databricks.fake import many_endpoints
+    from hub_databricks.parse import parse_endpoints
+
+    print(f"3b. where a refresh of {count} endpoints spends its CPU", flush=True)
+    catalog = bundled_catalog()
+    raw = orjson.dumps({"endpoints": many_endpoints(count)})
+    best: dict[str, float] = {}
+    for _ in range(4):
+        with gc_paused():
+            marks = [time.process_time()]
+            items = orjson.loads(raw)["endpoints"]
+            marks.append(time.process_time())
+            endpoints = parse_endpoints(items, target="default", host="https://example")
+            marks.append(time.process_time())
+            groups = [to_model_group(e, catalog) for e in endpoints]
+            marks.append(time.process_time())
+            merged: dict[str, Any] = {}
+            for group, endpoint in zip(groups, endpoints, strict=True):
+                _merge_into(merged, group, endpoint)
+            marks.append(time.process_time())
+            MODEL_GROUPS.dump_json(sorted(merged.values(), key=lambda g: g.model_group))
+            marks.append(time.process_time())
+        names = ("decode", "parse", "convert", "merge", "serialise")
+        for name, start, end in zip(names, marks[:-1], marks[1:], strict=True):
+            best[name] = min(best.get(name, 1e9), end - start)
+    row("breakdown: bytes of the list", f"{len(raw):,}")
+    for name, seconds in best.items():
+        row(f"breakdown: {name}", f"{seconds * 1000:.0f} ms")
+
+
 # -- 4. start-up -------------------------------------------------------------------------
 
 
@@ -247,7 +286,7 @@ def bench_startup(runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["warm", "stampede", "scale", "startup"])
+    parser.add_argument("--only", choices=["warm", "stampede", "scale", "breakdown", "startup"])
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--stampede", type=int, default=1000)
@@ -257,6 +296,7 @@ def main() -> None:
         "warm": lambda: bench_warm(args.seconds, args.connections),
         "stampede": lambda: bench_stampede(args.stampede),
         "scale": lambda: bench_scale(args.scale),
+        "breakdown": lambda: bench_breakdown(args.scale),
         "startup": lambda: bench_startup(5),
     }
     for name, step in steps.items():
