@@ -89,22 +89,25 @@ def serve(
     """Serve the hub over HTTP."""
     import uvicorn
 
-    from hub_core.security import load_api_keys
+    from hub_core.app import create_app
 
     settings = load_settings()
     try:
-        load_api_keys(settings)  # a missing or empty key file stops here, in one line
-    except SettingsError as error:
-        fail(str(error))
-    uvicorn.run(
-        "hub_core.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=access_log,
-    )
+        # Build the app here, so a bad key file, a duplicate provider or (in strict mode) a
+        # broken plugin stops `hub serve` with one line rather than a worker's traceback.
+        application = create_app(settings)
+    except (HubError, ValueError, OSError) as error:
+        fail(_one_line(error))
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "access_log": access_log,
+    }
+    if workers == 1:
+        uvicorn.run(application, **options)
+    else:  # each worker process builds its own app
+        uvicorn.run("hub_core.app:create_app", factory=True, workers=workers, **options)
 
 
 @app.command()

@@ -82,3 +82,9 @@ def test_hub_serve_with_a_broken_plugin_serves_the_rest(extra_site):
     modes = {g["model_group"]: g["mode"] for g in hub.json()}
     assert modes["databricks/databricks-gte-large-en"] == "embedding"
     assert broken.status_code == 503 and broken.json()["type"] == "urn:hub-core:problem:provider-failed-to-load"
+
+
+def test_hub_serve_in_strict_mode_refuses_to_start_in_one_line(extra_site):
+    result = hub_cli("serve", "--port", "0", site=extra_site, HUB_STRICT_PLUGINS="1")
+    assert result.returncode == 1
+    assert "broken on purpose" in result.stderr and "Traceback" not in result.stderr
