@@ -5,6 +5,7 @@ The hookimpls are thin; the work lives in config, auth, client, parse and conver
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,7 +48,11 @@ async def discover_endpoints(target: Target) -> list[Endpoint]:
 
     client: WorkspaceClient = target.handle
     items = await client.list_endpoints()
-    return parse_endpoints(items, target=target.name, host=await client.host())
+    host = await client.host()
+    if len(items) < 200:
+        return parse_endpoints(items, target=target.name, host=host)
+    # Thousands of endpoints take tens of milliseconds to parse: keep the event loop serving.
+    return await asyncio.to_thread(parse_endpoints, items, target=target.name, host=host)
 
 
 @hookimpl

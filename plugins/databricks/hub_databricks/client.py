@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -17,6 +18,7 @@ from hub_databricks.config import PROVIDER, WorkspaceConfig
 logger = logging.getLogger("hub_databricks.client")
 
 LIST_PATH = "/api/2.0/serving-endpoints"
+OFF_LOOP_BYTES = 256 * 1024
 REDACTED = "[REDACTED]"
 CREDENTIAL_LIKE = re.compile(
     r"(?i:bearer|basic)\s+[^\s,;\"']+|\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}|\beyJ[\w-]{8,}(?:\.[\w-]*){0,2}"
@@ -112,7 +114,9 @@ class WorkspaceClient:
             if response.status_code != 200:
                 raise self._status_error(response.status_code, response.headers, raw)
             try:
-                return orjson.loads(raw)
+                if len(raw) < OFF_LOOP_BYTES:
+                    return orjson.loads(raw)
+                return await asyncio.to_thread(orjson.loads, raw)  # a big list: decode off the event loop
             except orjson.JSONDecodeError:
                 raise self._error("returned a body that is not valid JSON") from None
         raise AssertionError("unreachable")
