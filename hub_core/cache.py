@@ -117,9 +117,6 @@ class DiscoveryCache(Generic[T]):
 
     # -- reading --------------------------------------------------------------------
 
-    def peek(self, key: str) -> Cached[T] | None:
-        return self._entries.get(key)
-
     def invalidate(self, key: str | None = None) -> None:
         if key is None:
             self._entries.clear()
