@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import CHROMIUM, CHROMIUM_ARGS
 from conftest_helpers import require_service
 from serving import running_hub
 
@@ -22,17 +23,7 @@ from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_")
 RICH = sorted(f"databricks/{e['name']}" for e in rich_workspace())
 TIMEOUT_MS = 10_000
