@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -393,22 +393,31 @@ def _quote(value: str) -> str:
 # -- routes ----------------------------------------------------------------------------------
 
 
-@router.get("/model_hub", response_model=ModelHubPage, summary="Model-hub entries, paged, sorted and filtered")
-async def model_hub_page(
-    request: Request,
-    hub: HubDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number.")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100, description="Entries per page.")] = 50,
-    sort: SortParam = None,
+async def filters_from_query(
     q: QParam = None,
     provider: ProviderParam = None,
     mode: ModeParam = None,
     features: FeaturesParam = None,
     available: AvailableParam = None,
     source: SourceParam = None,
+) -> Filters:
+    """The filters every v1 route shares (the page and each facet)."""
+    return build_filters(q, provider, mode, features, available, source)
+
+
+FiltersDep = Annotated[Filters, Depends(filters_from_query)]
+
+
+@router.get("/model_hub", response_model=ModelHubPage, summary="Model-hub entries, paged, sorted and filtered")
+async def model_hub_page(
+    request: Request,
+    hub: HubDep,
+    filters: FiltersDep,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100, description="Entries per page.")] = 50,
+    sort: SortParam = None,
 ) -> Response:
     keys = parse_sort(sort)
-    filters = build_filters(q, provider, mode, features, available, source)
     views = await load_views(hub, filters.providers)
     rows = _selection(hub).get(views, filters, keys)
     total = len(rows)
@@ -438,17 +447,7 @@ async def model_hub_page(
 
 
 def _facet_route(name: str, summary: str, count: Callable[[list[Row]], Counter[str]]) -> None:
-    async def facet(
-        request: Request,
-        hub: HubDep,
-        q: QParam = None,
-        provider: ProviderParam = None,
-        mode: ModeParam = None,
-        features: FeaturesParam = None,
-        available: AvailableParam = None,
-        source: SourceParam = None,
-    ) -> Response:
-        filters = build_filters(q, provider, mode, features, available, source)
+    async def facet(request: Request, hub: HubDep, filters: FiltersDep) -> Response:
         views = await load_views(hub, filters.providers)
         rows = _selection(hub).get(views, filters, None)
         counts = count(rows)
