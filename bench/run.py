@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from redis_server import redis_server  # noqa: E402
-from serving import free_port, running_hub  # noqa: E402
+from serving import free_port, running_hub, wait_for_http  # noqa: E402
 
 from hub_databricks.fake import DEFAULT_PAT  # noqa: E402
 
@@ -55,12 +55,7 @@ def fake_workspace(count: int) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{url}/_fake/stats", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_for_http(f"{url}/_fake/stats", process=process)
         yield url
     finally:
         process.terminate()
@@ -105,12 +100,7 @@ def bare_app(body_file: Path) -> Iterator[str]:
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(base + BARE_PATH, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+        wait_for_http(base + BARE_PATH, process=process)
         yield base
     finally:
         process.terminate()
@@ -266,14 +256,7 @@ def bench_startup(runs: int) -> None:
             stderr=subprocess.DEVNULL,
         )
         try:
-            while True:
-                try:
-                    response = httpx.get(f"http://127.0.0.1:{port}/public/model_hub", timeout=2)
-                    if response.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.01)
+            wait_for_http(f"http://127.0.0.1:{port}/public/model_hub", interval=0.01, process=process)
             times.append(time.perf_counter() - started)
             rss.append(rss_mib(process.pid))
         finally:

@@ -6,10 +6,9 @@ from typing import Any
 
 import httpx
 import pytest
+from databricks_hubs import databricks_hub
 
-import hub_databricks
-from hub_core.hub import Hub
-from hub_core.testing import app_client, make_hub
+from hub_core.testing import app_client
 from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 CLIENT_ID = "hub-sp-client"
@@ -35,11 +34,6 @@ def m2m_env(fake: FakeWorkspace, monkeypatch: pytest.MonkeyPatch) -> FakeWorkspa
     monkeypatch.setenv("DATABRICKS_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", CLIENT_SECRET)
     return fake
-
-
-def databricks_hub(**settings: Any) -> Hub:
-    """A hub with the real hub_databricks plugin registered in-process."""
-    return make_hub({"databricks": hub_databricks}, **settings)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.fake import FakeWorkspace, rich_workspace
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, databricks_hub
 
@@ -112,7 +112,3 @@ async def test_pat_change_of_endpoints_changes_the_etag(pat_env):
         assert (await client.get(URL)).headers["ETag"] == first
         pat_env.endpoints = pat_env.endpoints[1:]
         assert (await client.get(URL)).headers["ETag"] != first
-
-
-def test_default_pat_constant():
-    assert DEFAULT_PAT  # the fake's PAT is what conftest's pat_env uses

@@ -11,10 +11,10 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
+from databricks_hubs import databricks_hub
 
-import hub_databricks
 from hub_core.hub import Hub
-from hub_core.testing import app_client, make_hub
+from hub_core.testing import app_client
 from hub_databricks import byo
 from hub_databricks.fake import FakeWorkspace, rich_workspace
 
@@ -163,10 +163,6 @@ def server_env(server_fake: FakeWorkspace, monkeypatch: pytest.MonkeyPatch) -> F
     monkeypatch.setenv("DATABRICKS_HOST", server_fake.url)
     monkeypatch.setenv("DATABRICKS_TOKEN", CANARY_PAT)
     return server_fake
-
-
-def databricks_hub(**settings: Any) -> Hub:
-    return make_hub({"databricks": hub_databricks}, **settings)
 
 
 @pytest.fixture

@@ -26,6 +26,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_for_http(
+    url: str,
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Return once ``url`` answers 200; raise if ``process`` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before {url} answered")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{url} did not answer 200 within {timeout:g} s")
+        time.sleep(interval)
+
+
 @dataclass
 class ServedHub:
     base: str
@@ -62,18 +84,10 @@ def running_hub_logged(
         )
     served = ServedHub(f"http://127.0.0.1:{port}", log_path, process)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"hub serve exited with {process.returncode}:\n{served.log()}")
-            try:
-                if httpx.get(f"{served.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"hub serve did not answer /healthz in time:\n{served.log()}")
-            time.sleep(0.05)
+        try:
+            wait_for_http(f"{served.base}/healthz", timeout=timeout, process=process)
+        except (RuntimeError, TimeoutError) as error:
+            raise type(error)(f"{error}:\n{served.log()}") from None
         yield served
     finally:
         process.terminate()

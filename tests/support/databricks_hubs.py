@@ -1,0 +1,13 @@
+"""A hub with the real hub_databricks plugin registered in-process, for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hub_databricks
+from hub_core.hub import Hub
+from hub_core.testing import make_hub
+
+
+def databricks_hub(**settings: Any) -> Hub:
+    return make_hub({"databricks": hub_databricks}, **settings)
