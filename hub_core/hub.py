@@ -89,11 +89,13 @@ class ProviderView:
         result: bytes = self._once("body", lambda: MODEL_GROUPS.dump_json(self.groups))
         return result
 
-    @property
-    def available_body(self) -> bytes:
-        """The body with unavailable entries left out (``?available=true``)."""
+    def body_where(self, available: bool | None) -> bytes:
+        """The body, or only its entries whose ``available`` is the one asked for."""
+        if available is None:
+            return self.body
         result: bytes = self._once(
-            "available_body", lambda: MODEL_GROUPS.dump_json([g for g in self.groups if g.available])
+            f"body_available_{available}",
+            lambda: MODEL_GROUPS.dump_json([g for g in self.groups if g.available is available]),
         )
         return result
 
@@ -457,14 +459,17 @@ class Hub:
         return [g for v in await self.model_hub_views(provider) for g in v.groups]
 
     async def model_hub_body(
-        self, provider: str | None = None, *, available_only: bool = False
+        self, provider: str | None = None, *, available: bool | None = None
     ) -> tuple[bytes, Freshness]:
-        """The serialised model hub (bytes made once per refresh) and how fresh it is."""
+        """The serialised model hub (bytes made once per refresh) and how fresh it is.
+
+        ``available`` keeps only the entries that can (True) or cannot (False) be called now.
+        """
         views = await self.model_hub_views(provider)
-        bodies = [v.available_body if available_only else v.body for v in views]
-        if len(views) == 1 and not available_only:
+        bodies = [v.body_where(available) for v in views]
+        if len(views) == 1 and available is None:
             return bodies[0], self.freshness(views)
-        etag = _combined_etag(views) + ("-a" if available_only else "")
+        etag = _combined_etag(views) + ("" if available is None else f"-{available}")
         if len(bodies) == 1:
             return bodies[0], self.freshness(views, etag)
         parts = [b[1:-1] for b in bodies if len(b) > 2]

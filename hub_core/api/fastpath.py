@@ -39,7 +39,7 @@ class ModelHubFastPath:
             return
         provider, available_only = query
         try:
-            body, freshness = await self.hub.model_hub_body(provider, available_only=available_only)
+            body, freshness = await self.hub.model_hub_body(provider, available=True if available_only else None)
         except HubError:
             await self.app(scope, receive, send)  # the route renders the problem
             return

@@ -63,11 +63,7 @@ async def model_hub(
     provider: Annotated[str | None, Query(max_length=64, pattern=PROVIDER_NAME)] = None,
     available: Annotated[bool | None, Query(description="true: only entries that can be called now")] = None,
 ) -> Response:
-    body, freshness = await hub.model_hub_body(provider, available_only=available is True)
-    if available is False:
-        groups = orjson.loads(body)
-        body = orjson.dumps([g for g in groups if not g.get("available", True)])
-        freshness = Freshness(freshness.etag + "-u", freshness.stale, freshness.fetched_at, freshness.max_age)
+    body, freshness = await hub.model_hub_body(provider, available=available)
     return cached_response(request, body, freshness)
 
 
