@@ -106,7 +106,8 @@ PROBLEM_RESPONSES = problem_responses(
     }
 )
 
-router = APIRouter(prefix="/public", tags=["v1"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["v1"], responses=PROBLEM_RESPONSES)
+"""Mounted at ``include_hub``'s ``prefix`` (default ``/public``): ``/public/v1/model_hub``."""
 
 
 # -- errors -----------------------------------------------------------------------------------
