@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from hub_core import Endpoint, ServedEntity, gc_paused
 from hub_databricks.config import PROVIDER
@@ -51,6 +52,14 @@ def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, (int, float)) and 0 <= value < 1e15:
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     return None
+
+
+def invocations_url(host: str, name: str) -> str:
+    """``{host}/serving-endpoints/{name}/invocations`` with ``name`` as one escaped path segment.
+
+    A name such as ``../../api/2.0/token/create?x=`` must not reach another API.
+    """
+    return f"{host}/serving-endpoints/{quote(name, safe='')}/invocations"
 
 
 def mode_for(task: str | None) -> str | None:
@@ -106,7 +115,7 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
         logger.warning("Workspace %r: skipped an endpoint that is not a JSON object", target)
         return None
     name = raw.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+    if not isinstance(name, str) or not name.strip(" .") or len(name) > MAX_NAME:
         logger.warning("Workspace %r: skipped an endpoint without a usable name", target)
         return None
     entities = served_entities(raw)
@@ -135,7 +144,7 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
         name=name,
         target=target,
         target_url=host,
-        endpoint_url=f"{host}/serving-endpoints/{name}/invocations",
+        endpoint_url=invocations_url(host, name),
         task=task,
         mode=mode_for(task),
         served_by=_served_by(raw, entities, task),
