@@ -18,7 +18,7 @@ from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.problems import install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
-from hub_core.logs import configure_logging, redact_access_log
+from hub_core.logs import configure_logging, redact_library_logs
 from hub_core.security import SECURITY_PROBLEM_RESPONSES, api_key_dependency, refuse_credentials_in_query
 from hub_core.settings import HubSettings
 
@@ -73,7 +73,7 @@ def include_hub(
     setattr(app.state, HUB_STATE_KEY, hub)
     app.include_router(build_router(hub, dependencies))
     install_problem_handlers(app, own_app=own_app)
-    redact_access_log()
+    redact_library_logs()
     return hub
 
 
