@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 
 from hub_core import EndpointList, HubError, ProviderError, ProviderUnavailableError
 from hub_core.api.deps import HubDep
@@ -92,6 +92,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("The body is not one of the two credential shapes"),
+    413: _problem("The body is larger than any valid credentials (16 KiB)"),
     403: _problem("Caller credentials are off (HUB_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
     502: _problem("The workspace rejected the credentials, failed, or its host does not resolve"),
     503: _problem("The workspace did not answer in time, or is rate limiting"),
@@ -135,6 +136,9 @@ class ClientCredentials(_Credentials):
 
 
 CallerCredentials = TokenCredentials | ClientCredentials
+CALLER_CREDENTIALS: TypeAdapter[CallerCredentials] = TypeAdapter(CallerCredentials)
+# A valid body is under 5 KB (host 300, secret 4096, client ID 256 characters).
+MAX_BODY_BYTES = 16 * 1024
 
 
 def require_enabled(hub: HubDep) -> None:

@@ -4,12 +4,12 @@ secret values redacted) and ``POST /public/databricks/endpoints/discover``."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from hub_core import EndpointList
+from hub_core import EndpointList, body_schema, json_body
 from hub_core.api.deps import HubDep
 from hub_databricks import byo
 from hub_databricks.config import PROVIDER
@@ -141,12 +141,13 @@ async def serving_endpoints(hub: HubDep, response: Response) -> dict[str, Any]:
     summary="List a workspace's endpoints with the caller's own credentials (operator opt-in)",
     description="Off unless HUB_ALLOW_CALLER_CREDENTIALS=true. The credentials in the body replace the hub's "
     "and are never combined with them; the host must be a public Databricks workspace host. Not cached. "
-    "See docs/security.md.",
+    "The hub's key check and the opt-in are decided before the body is read. See docs/security.md.",
     responses=byo.RESPONSES,
     dependencies=[Depends(byo.require_enabled)],
+    openapi_extra=body_schema(byo.TokenCredentials, byo.ClientCredentials),
 )
-async def discover_with_caller_credentials(
-    hub: HubDep, credentials: Annotated[byo.CallerCredentials, Body()]
-) -> JSONResponse:
+async def discover_with_caller_credentials(hub: HubDep, request: Request) -> JSONResponse:
+    # No Body() parameter: FastAPI would read and parse it before the guards ran.
+    credentials = await json_body(request, byo.CALLER_CREDENTIALS, max_bytes=byo.MAX_BODY_BYTES)
     result = await byo.discover(credentials, hub.settings, hub.settings.provider_config(PROVIDER))
     return JSONResponse(result.model_dump(mode="json"))
