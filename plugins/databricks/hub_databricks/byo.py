@@ -40,12 +40,12 @@ import httpcore
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 
-from hub_core import EndpointList, HubError, ProviderError, ProviderUnavailableError
+from hub_core import Endpoint, EndpointList, HubError, ProviderError, ProviderUnavailableError
 from hub_core.api.deps import HubDep
 from hub_core.errors import PROBLEM_MEDIA_TYPE
 from hub_databricks.client import WorkspaceClient
-from hub_databricks.config import PROVIDER, WorkspaceConfig, max_response_bytes
-from hub_databricks.parse import parse_endpoints
+from hub_databricks.config import PROVIDER, WorkspaceConfig, max_endpoints, max_response_bytes
+from hub_databricks.parse import parse_endpoints_off_loop
 
 logger = logging.getLogger("hub_databricks.byo")
 
@@ -379,11 +379,18 @@ async def discover(
     addresses = await public_addresses(hostname)
     host = f"https://{hostname}"
     deadline = min(float(getattr(settings, "discovery_timeout", 10.0)), MAX_TIMEOUT)
-    limit = max_response_bytes(provider_config or {}, os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    limit = max_response_bytes(provider_config or {}, env)
     workspace = caller_workspace(credentials, host, timeout=deadline, limit=limit)
+    workspace = workspace.model_copy(update={"max_endpoints": max_endpoints(provider_config or {}, env)})
     client = WorkspaceClient(workspace, transport=make_transport(hostname, addresses))
+
+    async def listed() -> list[Endpoint]:
+        items = await client.list_endpoints()
+        return await parse_endpoints_off_loop(items, target=CALLER_TARGET, host=host)
+
     try:
-        items = await asyncio.wait_for(client.list_endpoints(), timeout=deadline)
+        endpoints = await asyncio.wait_for(listed(), timeout=deadline)
     except asyncio.TimeoutError:
         raise ProviderUnavailableError(
             f"The workspace did not answer within {deadline:g} s.", provider=PROVIDER
@@ -392,7 +399,7 @@ async def discover(
         await client.aclose()
     return EndpointList(
         provider=PROVIDER,
-        endpoints=parse_endpoints(items, target=CALLER_TARGET, host=host),
+        endpoints=endpoints,
         source="live",
         fetched_at=datetime.now(timezone.utc),
     )

@@ -115,6 +115,8 @@ class WorkspaceClient:
             return []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
+        if len(endpoints) > self.workspace.max_endpoints:
+            raise self._too_many(len(endpoints))
         if marker is not None:
             endpoints = self._drop_invalid_text(endpoints, marker)
         return endpoints
@@ -188,6 +190,17 @@ class WorkspaceClient:
                 raise self._too_large(limit)
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _too_many(self, count: int) -> ProviderError:
+        limit = self.workspace.max_endpoints
+        return ProviderError(
+            f"Databricks workspace {self.workspace.name!r} lists {count:,} serving endpoints, more than the limit "
+            f"of {limit:,}; none are served. If it really has that many, raise HUB_DATABRICKS_MAX_ENDPOINTS "
+            "(or max_endpoints in [providers.databricks]); each 1,000 endpoints take about 16 MB of memory.",
+            provider=PROVIDER,
+            limit=limit,
+            setting="HUB_DATABRICKS_MAX_ENDPOINTS",
+        )
 
     def _too_large(self, limit: int) -> ProviderError:
         size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} byte"
