@@ -27,10 +27,12 @@ from hub_core.models import (
     Target,
     live_model_group,
 )
+from hub_core.redact import REDACTED, Redactor
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "REDACTED",
     "BadRequestError",
     "Deployment",
     "Endpoint",
@@ -43,6 +45,7 @@ __all__ = [
     "ProviderInfo",
     "ProviderStatus",
     "ProviderUnavailableError",
+    "Redactor",
     "ServedEntity",
     "Target",
     "UnknownProviderError",
