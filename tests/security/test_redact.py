@@ -108,4 +108,3 @@ def test_a_secret_never_survives_in_any_context(secret, before, after):
     redactor = Redactor(secret)
     for form in (secret, secret.upper(), base64.b64encode(secret.encode()).decode(), quote(secret, safe="")):
         assert form.lower() not in redactor.redact(before + form + after).lower()
-
