@@ -12,6 +12,9 @@ circuit for ``breaker_cooldown`` seconds; the next refresh after that is the one
 
 With a shared store (Redis) the entries, the single-flight lock and the Retry-After
 blocks are shared between replicas; the local memory stays the first, fast layer.
+What the shared store holds is not trusted: an entry whose time is not finite, lies in
+the future or whose payload does not decode, and a pause that is not a bounded time,
+are treated as a miss and logged once per key (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +36,8 @@ logger = logging.getLogger("hub_core.cache")
 T = TypeVar("T")
 _R = TypeVar("_R")
 SHARED_RETRY_SECONDS = 5.0
+MAX_CLOCK_SKEW = 30.0  # seconds a shared entry's time may lie ahead of ours (replicas' clocks)
+MAX_BLOCK_SECONDS = 600.0  # the longest Retry-After pause that is shared, or believed when read
 Loader = Callable[[], Awaitable[T]]
 
 
@@ -91,6 +97,10 @@ class SharedStoreError(Exception):
     """The shared store is unreachable; the cache carries on from memory."""
 
 
+class SharedEntryInvalid(Exception):
+    """What the shared store holds for a key cannot be trusted; the cache treats it as a miss."""
+
+
 class DiscoveryCache(Generic[T]):
     def __init__(
         self,
@@ -113,6 +123,7 @@ class DiscoveryCache(Generic[T]):
         self._flights: dict[str, asyncio.Task[Cached[T]]] = {}
         self._shared_down_until = 0.0
         self._shared_reported = False
+        self._invalid_reported: set[str] = set()  # keys whose bad shared entry was logged
         self.loads = 0  # upstream calls made by this process, for tests and the benchmark
 
     # -- reading --------------------------------------------------------------------
@@ -161,17 +172,48 @@ class DiscoveryCache(Generic[T]):
         return now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl
 
     async def _adopt_shared(self, key: str, entry: Cached[T] | None) -> Cached[T] | None:
-        """A newer list that another replica stored, if any."""
-        found = await self._shared_call(self.shared.get(key) if self.shared else None)
+        """A newer list that another replica stored, if any; anything untrustworthy is a miss."""
+        found = await self._shared_read(key, self.shared.get(key) if self.shared else None)
         if not found:
             return entry
         fetched_at, payload = found
+        if not (math.isfinite(fetched_at) and 0 < fetched_at <= self.clock() + MAX_CLOCK_SKEW):
+            self._report_invalid(key, f"its fetched_at ({fetched_at!r}) is not a finite time in the past")
+            return entry
         if entry is not None and entry.fetched_at >= fetched_at:
             return entry
         assert self.codec is not None
-        adopted = Cached(self.codec.decode(payload), fetched_at)
+        try:
+            value = self.codec.decode(payload)
+        except Exception as error:  # junk, truncated or wrong-shaped payloads
+            self._report_invalid(key, f"its payload does not decode ({type(error).__name__})")
+            return entry
+        self._invalid_reported.discard(key)
+        adopted = Cached(value, min(fetched_at, self.clock()))
         self._store(key, adopted)
         return adopted
+
+    async def _shared_read(self, key: str, call: Awaitable[_R] | None) -> _R | None:
+        try:
+            return await self._shared_call(call)
+        except SharedEntryInvalid as error:
+            self._report_invalid(key, str(error))
+            return None
+
+    def _report_invalid(self, key: str, reason: str) -> None:
+        if key not in self._invalid_reported:
+            self._invalid_reported.add(key)
+            logger.warning("Ignoring the shared cache's entry for %s: %s; treated as a miss", key, reason)
+
+    async def _shared_block(self, key: str) -> float | None:
+        """When the shared Retry-After pause for ``key`` ends, if it is a believable time."""
+        until = await self._shared_read(key, self.shared.blocked_until(key) if self.shared else None)
+        if until is None:
+            return None
+        if not (math.isfinite(until) and until <= self.clock() + MAX_BLOCK_SECONDS + MAX_CLOCK_SKEW):
+            self._report_invalid(key, f"its Retry-After pause ({until!r}) is not a bounded time")
+            return None
+        return until
 
     # -- refreshing -----------------------------------------------------------------
 
@@ -210,7 +252,7 @@ class DiscoveryCache(Generic[T]):
         entry = await self._adopt_shared(key, known)
         if entry is not None and entry is not known and self.clock() - entry.fetched_at < self.policy.ttl:
             return entry  # another replica refreshed it: no upstream call
-        blocked = await self._shared_call(self.shared.blocked_until(key))
+        blocked = await self._shared_block(key)
         if blocked and blocked > self.clock():
             wait = blocked - self.clock()
             raise ProviderUnavailableError(
@@ -293,11 +335,12 @@ class DiscoveryCache(Generic[T]):
             if count == self.policy.breaker_threshold:
                 logger.warning("Discovery for %s failed %d times; pausing it for %g s", key, count, wait)
         retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, (int, float)):
+        if isinstance(retry_after, (int, float)) and math.isfinite(retry_after):
             wait = max(wait, float(retry_after))
-            if self.shared is not None:
+            if self.shared is not None and retry_after > 0:
+                until = self.clock() + min(float(retry_after), MAX_BLOCK_SECONDS)
                 asyncio.get_running_loop().create_task(
-                    self._shared_call(self.shared.block(key, self.clock() + float(retry_after)))
+                    self._shared_call(self.shared.block(key, until))
                 ).add_done_callback(_consume_exception)
         self._failures[key] = _Failures(error, self.clock() + wait, count)
         logger.warning("Refreshing %s failed: %s", key, error)

@@ -174,7 +174,8 @@ class Hub:
         fetched = [v.fetched_at for v in views if v.fetched_at is not None]
         fetched_at = min(fetched) if fetched else None
         ttl = self.settings.cache_ttl
-        max_age = int(ttl) if fetched_at is None else max(0, int(fetched_at + ttl - time.time()))
+        # Never more than the TTL, whatever time a list claims (a shared entry may be wrong).
+        max_age = int(ttl) if fetched_at is None else min(int(ttl), max(0, int(fetched_at + ttl - time.time())))
         if etag is None:
             etag = views[0].etag if len(views) == 1 else _combined_etag(views)
         return Freshness(etag=etag, stale=any(v.stale for v in views), fetched_at=fetched_at, max_age=max_age)
@@ -557,7 +558,8 @@ def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:
         return DiscoveryCache(policy)
     from hub_core.redis_store import RedisStore
 
-    store = RedisStore(settings.redis_url.get_secret_value())
+    key = settings.redis_signing_key.get_secret_value() if settings.redis_signing_key else ""
+    store = RedisStore(settings.redis_url.get_secret_value(), signing_key=key.encode() or None)
     return DiscoveryCache(policy, shared=store, codec=EndpointListCodec())
 
 
