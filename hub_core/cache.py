@@ -173,7 +173,7 @@ class DiscoveryCache(Generic[T]):
 
     async def _adopt_shared(self, key: str, entry: Cached[T] | None) -> Cached[T] | None:
         """A newer list that another replica stored, if any; anything untrustworthy is a miss."""
-        found = await self._shared_read(key, self.shared.get(key) if self.shared else None)
+        found = await self._shared_call(self.shared.get(key) if self.shared else None, key)
         if not found:
             return entry
         fetched_at, payload = found
@@ -193,13 +193,6 @@ class DiscoveryCache(Generic[T]):
         self._store(key, adopted)
         return adopted
 
-    async def _shared_read(self, key: str, call: Awaitable[_R] | None) -> _R | None:
-        try:
-            return await self._shared_call(call)
-        except SharedEntryInvalid as error:
-            self._report_invalid(key, str(error))
-            return None
-
     def _report_invalid(self, key: str, reason: str) -> None:
         if key not in self._invalid_reported:
             self._invalid_reported.add(key)
@@ -207,7 +200,7 @@ class DiscoveryCache(Generic[T]):
 
     async def _shared_block(self, key: str) -> float | None:
         """When the shared Retry-After pause for ``key`` ends, if it is a believable time."""
-        until = await self._shared_read(key, self.shared.blocked_until(key) if self.shared else None)
+        until = await self._shared_call(self.shared.blocked_until(key) if self.shared else None, key)
         if until is None:
             return None
         if not (math.isfinite(until) and until <= self.clock() + MAX_BLOCK_SECONDS + MAX_CLOCK_SKEW):
@@ -259,7 +252,7 @@ class DiscoveryCache(Generic[T]):
                 f"Discovery for {key} is paused for {wait:.0f} s at the upstream's request (Retry-After).",
                 retry_after=max(1, int(wait + 0.999)),
             )
-        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline))
+        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline), key)
         if token is None and self._shared_up():
             return await self._wait_for_other_replica(key)
         try:
@@ -271,7 +264,7 @@ class DiscoveryCache(Generic[T]):
             return await self._load(key, loader)
         finally:
             if token:
-                await self._shared_call(self.shared.release(key, token))
+                await self._shared_call(self.shared.release(key, token), key)
 
     async def _wait_for_other_replica(self, key: str) -> Cached[T]:
         """Another replica holds the lock: wait for the list it stores (within our deadline)."""
@@ -304,7 +297,7 @@ class DiscoveryCache(Generic[T]):
         self._failures.pop(key, None)
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
-            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl))
+            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl), key)
         return entry
 
     def _store(self, key: str, entry: Cached[T]) -> None:
@@ -340,7 +333,7 @@ class DiscoveryCache(Generic[T]):
             if self.shared is not None and retry_after > 0:
                 until = self.clock() + min(float(retry_after), MAX_BLOCK_SECONDS)
                 asyncio.get_running_loop().create_task(
-                    self._shared_call(self.shared.block(key, until))
+                    self._shared_call(self.shared.block(key, until), key)
                 ).add_done_callback(_consume_exception)
         self._failures[key] = _Failures(error, self.clock() + wait, count)
         logger.warning("Refreshing %s failed: %s", key, error)
@@ -363,8 +356,10 @@ class DiscoveryCache(Generic[T]):
     def _shared_up(self) -> bool:
         return self.shared is not None and self.clock() >= self._shared_down_until
 
-    async def _shared_call(self, call: Awaitable[_R] | None) -> _R | None:
-        """Run one shared-store call; on failure, log once and fall back to memory for a while."""
+    async def _shared_call(self, call: Awaitable[_R] | None, key: str = "") -> _R | None:
+        """Run one shared-store call; on failure, log once and fall back to memory for a while.
+
+        What the store holds for ``key`` being untrustworthy is a miss (None), logged once."""
         if call is None:
             return None
         if not self._shared_up():
@@ -373,6 +368,9 @@ class DiscoveryCache(Generic[T]):
             return None
         try:
             result = await call
+        except SharedEntryInvalid as error:
+            self._report_invalid(key or "a key", str(error))
+            return None
         except SharedStoreError as error:
             if not self._shared_reported:
                 logger.warning("Shared cache unavailable (%s); serving from memory until it is back", error)
