@@ -168,6 +168,17 @@ class DiscoveryCache(Generic[T]):
                 raise self._unavailable(key, error, wait, had_entry=True) from None
             raise
 
+    def state(self, key: str) -> str:
+        """What the cache knows about ``key`` now, without loading: ``fresh``, ``stale``
+        (servable), ``failing`` (the last refresh failed, nothing servable) or ``unknown``."""
+        now = self.clock()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry.fetched_at < self.policy.ttl:
+            return "fresh"
+        if entry is not None and self._servable(entry, now):
+            return "stale"
+        return "failing" if key in self._failures else "unknown"
+
     def _servable(self, entry: Cached[T], now: float) -> bool:
         return now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl
 
