@@ -366,3 +366,13 @@ async def test_the_only_provider_past_its_stale_window_is_a_503(workspace):
         await asyncio.sleep(0.3)  # at least past both windows, however slow the machine
         merged = await client.get("/public/model_hub")
     assert merged.status_code == 503 and merged.headers["content-type"] == PROBLEM
+
+
+async def test_the_v1_model_hub_names_a_left_out_provider_and_is_503_when_all_failed():
+    partly = make_hub({"ok": StaticProvider("ok"), "down": FailingProvider("down")})
+    async with app_client(partly) as client:
+        page = await client.get("/public/v1/model_hub")
+    assert page.status_code == 200 and page.headers[FAILED] == "down" and "ETag" not in page.headers
+    async with app_client(make_hub({"down": FailingProvider("down")})) as client:
+        failed = await client.get("/public/v1/model_hub")
+    assert failed.status_code == 503 and failed.json()["type"] == "urn:hub-core:problem:all-providers-failed"
