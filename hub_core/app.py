@@ -10,16 +10,18 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.params import Depends
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from hub_core import __version__
 from hub_core.api import page, public, v1
+from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
-from hub_core.logs import configure_logging, redact_access_log
+from hub_core.logs import configure_logging, redact_library_logs
 from hub_core.security import (
     SECURITY_PROBLEM_RESPONSES,
     api_key_dependency,
@@ -92,6 +94,15 @@ def _template_or_path(routes: HubRoutes) -> Callable[[Request], str]:
     return template
 
 
+def hub_paths(prefix: str) -> Callable[[str], bool]:
+    """Whether a request path is one of the hub's (its API under ``prefix``, or the page)."""
+
+    def is_hub_path(path: str) -> bool:
+        return path.startswith(prefix + "/") or path == "/hub" or path.startswith("/hub/")
+
+    return is_hub_path
+
+
 def include_hub(
     app: FastAPI,
     *,
@@ -125,8 +136,11 @@ def include_hub(
         mark_changed = getattr(app.router, "_mark_routes_changed", None)
         if callable(mark_changed):
             mark_changed()
+    # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
+    limit = hub.settings.max_request_bytes
+    app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else hub_paths(prefix))
     install_problem_handlers(app, own_app=own_app, routes=routes)
-    redact_access_log()
+    redact_library_logs()
     return hub
 
 
@@ -155,5 +169,10 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        report = hub.readiness()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     return app
