@@ -121,7 +121,7 @@ def include_hub(
     only. Returns the Hub; close it on shutdown with ``await hub.aclose()`` (for example in the
     host's lifespan).
     """
-    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+    if len(prefix) < 2 or not prefix.startswith("/") or prefix.endswith("/"):
         raise ValueError(f"include_hub: prefix must start with '/' and not end with one, got {prefix!r}.")
     hub = hub or Hub.from_settings(settings)
     setattr(app.state, HUB_STATE_KEY, hub)

@@ -193,6 +193,16 @@ async def test_as_a_sub_app_the_hosts_exceptions_reach_the_hosts_handlers():
         await assert_host_behaviour(http)
 
 
+async def test_as_a_sub_app_the_body_limit_still_applies():
+    app, sub = FastAPI(), FastAPI()
+    one = make_hub({"s": StaticProvider("s")}, max_request_bytes=1024)
+    include_hub(sub, hub=one, dependencies=[])
+    app.mount("/hc", sub)
+    async with client(app, one) as http:
+        response = await http.post("/hc/public/v1/model_hub", content=b"x" * 4096)
+    assert response.status_code == 413 and response.json()["type"] == "urn:hub-core:problem:request-too-large"
+
+
 async def test_sub_app_with_no_host_answers_like_any_app():
     sub, one = FastAPI(), hub()
     include_hub(sub, hub=one, dependencies=[Depends(host_auth)])
@@ -202,7 +212,7 @@ async def test_sub_app_with_no_host_answers_like_any_app():
     assert response.headers["content-type"].startswith("text/plain")
 
 
-@pytest.mark.parametrize("prefix", ["public", "/public/", "x/"])
+@pytest.mark.parametrize("prefix", ["public", "/public/", "x/", "", "/"])
 def test_prefix_must_be_a_path(prefix: str) -> None:
     with pytest.raises(ValueError, match="prefix"):
         include_hub(FastAPI(), hub=hub(), prefix=prefix)

@@ -17,6 +17,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_core.errors import PROBLEM_BASE
@@ -69,7 +70,8 @@ class RequestBodyLimit:
         self.only = only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.only is not None and not self.only(scope["path"])):
+        # The path within this app (without a mount's root_path), so a sub-app's paths match too.
+        if scope["type"] != "http" or (self.only is not None and not self.only(get_route_path(scope))):
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)
