@@ -603,3 +603,28 @@ async def test_litellm_problem_for_the_same_bad_query_has_the_same_slug(lab, lit
         slug = theirs.type.removeprefix("urn:litellm:error:")
         expected = "invalid-parameter" if slug == "invalid-query-parameter" else slug
         assert ours["type"] == f"urn:hub-core:problem:{expected}", (params, ours, theirs)
+
+
+def test_entries_say_what_litellms_dashboard_shows():
+    down = ModelGroup(model_group="p/x", providers=["p"], mode=None, available=False, state="NOT_READY",
+                      state_reason="UPDATE_FAILED")  # fmt: skip
+    wire = down.model_dump(mode="json")
+    assert (wire["health_status"], wire["health_reason"], wire["mode"]) == (
+        "unhealthy",
+        "NOT_READY: UPDATE_FAILED",
+        "unknown",
+    )
+    assert ModelGroup.model_validate(wire).mode is None  # "unknown" reads back as not known
+    assert wire["supported_openai_params"] is None  # no mode, no implied parameters
+    up = ModelGroup(model_group="p/y", providers=["p"], mode="chat", supports_function_calling=True,
+                    supports_parallel_function_calling=True, supports_reasoning=True)  # fmt: skip
+    assert up.health_status == "healthy" and up.health_reason is None
+    assert up.supported_openai_params == ["max_tokens", "n", "stop", "stream", "temperature", "top_p", "tools",
+                                          "tool_choice", "parallel_tool_calls", "reasoning_effort"]  # fmt: skip
+    completion = ModelGroup(model_group="p/c", providers=["p"], mode="completion", supports_function_calling=True)
+    assert "tools" not in (completion.supported_openai_params or [])
+    given = ModelGroup(model_group="p/z", providers=["p"], mode="chat", supported_openai_params=["stream"])
+    assert given.supported_openai_params == ["stream"]  # the catalog's or the provider's list wins
+    assert ModelGroup(model_group="p/e", providers=["p"], mode="embedding").supported_openai_params is None
+    catalog = ModelGroup(model_group="p/k", providers=["p"], source="catalog", available=True)
+    assert catalog.health_status is None and catalog.health_reason is None  # nobody checked it

@@ -311,7 +311,7 @@ function providerCell(group) {
   cell.append(el("div", "provider-name", names.map(providerLabel).join(", ") || "—"));
   if (group.source === "live") {
     const places = new Map();
-    for (const deployment of group.deployments) {
+    for (const deployment of group.deployments || []) {
       if (deployment.target) places.set(deployment.target, host(deployment.target_url));
     }
     if (!places.size && group.target) places.set(group.target, host(group.endpoint_url));
@@ -387,7 +387,7 @@ function statusCell(group) {
     cell.append(badge);
     return cell;
   }
-  if (group.available) {
+  if (callable(group)) {
     cell.append(el("span", "status status-ok", "Available"));
     return cell;
   }
@@ -401,12 +401,22 @@ function statusCell(group) {
   return cell;
 }
 
+/**
+ * Whether an entry can be called now. A row from LiteLLM's own v1 API (a host route answering
+ * instead of the hub's) has no `available`; its `health_status` says as much as it knows.
+ * @param {ModelGroup} group
+ */
+function callable(group) {
+  if (typeof group.available === "boolean") return group.available;
+  return group.health_status !== "unhealthy";
+}
+
 /** @param {ModelGroup} group */
 function row(group) {
   const tr = document.createElement("tr");
   tr.dataset.model = group.model_group;
-  tr.dataset.available = String(group.available);
-  if (!group.available) tr.classList.add("unavailable");
+  tr.dataset.available = String(callable(group));
+  if (!callable(group)) tr.classList.add("unavailable");
   const mode = el("td", "cell-mode");
   mode.dataset.label = "Mode";
   if (group.mode && group.mode !== "unknown") mode.append(el("span", "mode", group.mode));
@@ -482,7 +492,7 @@ function renderFreshness() {
   const box = byId("freshness");
   box.replaceChildren();
   if (!current) return;
-  for (const [name, info] of Object.entries(current.meta.providers)) {
+  for (const [name, info] of Object.entries(current.meta.providers || {})) {
     const chip = el("span", "fresh");
     chip.dataset.provider = name;
     chip.append(el("span", "fresh-name", providerLabel(name)));
@@ -542,13 +552,14 @@ function fillSelect(select, allLabel, result, selected, label) {
   const counts = meta?.counts || {};
   // The API lists values in ascending order; the menu puts the most common first.
   const items = (result.status === "fulfilled" ? result.value.data : [])
-    .map((value) => ({ value, count: counts[value] || 0, label: meta?.labels?.[value] }))
-    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
+    .map((value) => ({ value, count: counts[value], label: meta?.labels?.[value] }))
+    .sort((a, b) => (b.count || 0) - (a.count || 0) || (a.value < b.value ? -1 : 1));
   const choices = [el("option", "", allLabel)];
   /** @type {HTMLOptionElement} */ (choices[0]).value = "";
   let found = selected === "";
   for (const item of items) {
-    const option = /** @type {HTMLOptionElement} */ (el("option", "", `${label(item.value, item.label)} (${item.count})`));
+    const counted = item.count === undefined ? "" : ` (${item.count})`; // LiteLLM's facets carry no counts
+    const option = /** @type {HTMLOptionElement} */ (el("option", "", `${label(item.value, item.label)}${counted}`));
     option.value = item.value;
     if (item.value === selected) found = true;
     choices.push(option);
@@ -564,10 +575,11 @@ function fillSelect(select, allLabel, result, selected, label) {
 
 /** @param {PromiseSettledResult<FacetList>} result */
 function fillFeatureCounts(result) {
-  const counts = new Map(result.status === "fulfilled" ? Object.entries(result.value.meta.counts) : []);
+  const known = result.status === "fulfilled" ? result.value.meta.counts : undefined;
+  const counts = new Map(Object.entries(known || {}));
   for (const [value] of FEATURES) {
     const holder = document.querySelector(`[data-feature-count="${value}"]`);
-    if (holder) holder.textContent = result.status === "fulfilled" ? `(${counts.get(value) || 0})` : "";
+    if (holder) holder.textContent = known ? `(${counts.get(value) || 0})` : "";
   }
 }
 

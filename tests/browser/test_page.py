@@ -371,3 +371,42 @@ def test_js_client_against_the_hub(page, base):
     assert result["badSort"]["message"] == "Invalid sort field" and result["badSort"]["parameter"] == "sort"
     assert result["badPage"]["status"] == 400 and result["badPage"]["message"] == "Invalid request parameter"
     assert result["nowhere"]["status"] == 0 and result["nowhere"]["message"] == "Cannot reach the hub"
+
+
+def test_page_reads_litellms_own_v1_answers(page, base):
+    """Where a host's LiteLLM answers /public/v1/model_hub instead of the hub, the page still shows it truthfully."""
+    from playwright.sync_api import expect
+
+    rows = [
+        {"model_group": "gpt-4o", "providers": ["openai"], "mode": "chat", "max_input_tokens": 128000,
+         "supports_vision": True, "health_status": "healthy"},
+        {"model_group": "broken", "providers": ["azure"], "mode": "chat", "health_status": "unhealthy"},
+    ]  # fmt: skip
+    listing = {
+        "data": rows,
+        "meta": {"total_count": 2, "page": 1, "page_size": 50, "total_pages": 1},
+        "links": {"self": "/x", "first": "/x", "prev": None, "next": None, "last": "/x"},
+    }
+    facets = {
+        "providers": ["azure", "openai"],
+        "modes": ["chat"],
+        "features": ["vision"],
+    }
+
+    def litellm(route: Any) -> None:
+        path = route.request.url.split("?")[0]
+        name = path.rsplit("/", 1)[-1]
+        if name in facets:
+            meta = {"page": 1, "page_size": 100, "has_more": False}
+            route.fulfill(json={"data": facets[name], "meta": meta, "links": {"self": "/x", "prev": None, "next": None}})
+        else:
+            route.fulfill(json=listing)
+
+    page.route("**/public/v1/model_hub**", litellm)
+    open_hub(page, f"{base}/hub")
+    expect(page.locator("#count")).to_have_text("2 model groups")
+    assert models(page) == ["gpt-4o", "broken"]
+    expect(page.locator('tr[data-model="broken"] .cell-status')).to_contain_text("Unavailable")
+    expect(page.locator('tr[data-model="gpt-4o"] .cell-status')).to_have_text("Available")
+    expect(page.locator("#provider option")).to_have_text(["All providers", "azure", "openai"])
+    assert "NaN" not in page.locator("body").inner_text()
