@@ -398,7 +398,8 @@ def test_page_reads_litellms_own_v1_answers(page, base):
         name = path.rsplit("/", 1)[-1]
         if name in facets:
             meta = {"page": 1, "page_size": 100, "has_more": False}
-            route.fulfill(json={"data": facets[name], "meta": meta, "links": {"self": "/x", "prev": None, "next": None}})
+            links = {"self": "/x", "prev": None, "next": None}
+            route.fulfill(json={"data": facets[name], "meta": meta, "links": links})
         else:
             route.fulfill(json=listing)
 
