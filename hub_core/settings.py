@@ -63,6 +63,11 @@ class HubSettings(BaseSettings):
     caller_host_suffixes: str = Field(
         default="", description="Extra host suffixes, comma-separated, that callers' own credentials may target."
     )
+    max_request_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body a hub route accepts, in bytes; a larger one is 413, unread.",
+    )
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod
