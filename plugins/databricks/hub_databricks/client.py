@@ -115,8 +115,11 @@ class WorkspaceClient:
             return []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
-        if len(endpoints) > self.workspace.max_endpoints:
-            raise self._too_many(len(endpoints))
+        count = len(endpoints)
+        if count > self.workspace.max_endpoints:
+            # The error is cached with its traceback, whose frame would keep the whole list alive.
+            del body, endpoints
+            raise self._too_many(count)
         if marker is not None:
             endpoints = self._drop_invalid_text(endpoints, marker)
         return endpoints
