@@ -29,6 +29,7 @@ from hub_core.models import (
     Target,
     live_model_group,
 )
+from hub_core.redact import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "REDACTED",
     "BadRequestError",
     "Deployment",
     "Endpoint",
@@ -48,6 +50,7 @@ __all__ = [
     "ProviderInfo",
     "ProviderStatus",
     "ProviderUnavailableError",
+    "Redactor",
     "ServedEntity",
     "Target",
     "UnknownProviderError",

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.params import Depends
+from fastapi.responses import JSONResponse
 
 from hub_core import __version__
 from hub_core.api import page, public, v1
@@ -106,5 +107,10 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        report = hub.readiness()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     return app

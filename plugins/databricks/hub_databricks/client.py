@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError
+from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError, Redactor
 from hub_databricks import __version__
 from hub_databricks.auth import Auth, SdkAuth, auth_for
 from hub_databricks.config import PROVIDER, WorkspaceConfig
@@ -24,18 +24,9 @@ REDACTED = "[REDACTED]"
 # so the endpoints that held them can be found and dropped after decoding.
 NONCHARACTERS = tuple(chr(c) for c in range(0xFDD0, 0xFDF0))
 SURROGATE_RUN = re.compile("[\udc80-\udcff]+")
-CREDENTIAL_LIKE = re.compile(
-    r"(?i:bearer|basic)\s+[^\s,;\"']+|\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}|\beyJ[\w-]{8,}(?:\.[\w-]*){0,2}"
-)
-
-
-def scrub(text: str, workspace: WorkspaceConfig) -> str:
-    """``text`` without the workspace's own secrets, should an upstream have echoed one."""
-    for secret in (workspace.token, workspace.client_secret):
-        value = secret.get_secret_value() if secret is not None else ""
-        if len(value) >= 4:
-            text = text.replace(value, REDACTED)
-    return text
+# Databricks token shapes, on top of what hub_core's Redactor treats as credential-like.
+CREDENTIAL_LIKE = re.compile(r"\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}")
+NO_SECRETS = Redactor()  # patterns only, for text with no known secrets to look for
 
 
 def loads_lenient(raw: bytes) -> tuple[Any, str | None]:
@@ -214,7 +205,7 @@ class WorkspaceClient:
 
     def _status_error(self, status: int, headers: httpx.Headers, raw: bytes) -> ProviderError:
         name, method = self.workspace.name, self.auth.method
-        summary = scrub(summarise_error(raw, status), self.workspace)
+        summary = summarise_error(raw, status, self.auth.redactor)
         if status in (401, 403) and _is_auth_failure(status, raw):
             return ProviderAuthError(
                 f"Databricks workspace {name!r} rejected the hub's {method} credentials ({summary}). "
@@ -278,19 +269,24 @@ def _parse_error(raw: bytes) -> tuple[str | None, str]:
     return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
 
 
-def summarise_error(raw: bytes, status: int) -> str:
+def summarise_error(raw: bytes, status: int, redactor: Redactor = NO_SECRETS) -> str:
     """``403 PERMISSION_DENIED: first 160 characters of the message`` — never the raw body.
 
-    Anything in the message that looks like a credential (a bearer value, a PAT, a JWT) is
-    replaced, in case an upstream or a proxy in front of it echoes a request header.
+    The secrets ``redactor`` holds, in any form, and anything that looks like a credential
+    (a bearer value, a PAT, a JWT) are replaced before the message is cut, in case an
+    upstream or a proxy in front of it echoes a request header.
     """
     code, message = _parse_error(raw)
-    message = CREDENTIAL_LIKE.sub(REDACTED, " ".join(message.split()))[:160]
+    message = _redact(" ".join(message[:4000].split()), redactor)[:160]
     parts = [str(status)]
     if code:
-        parts.append(code[:64])
+        parts.append(re.sub(r"[^A-Za-z0-9_.\[\]-]", "", _redact(code[:400], redactor))[:64])
     text = " ".join(parts)
     return f"{text}: {message}" if message else text
+
+
+def _redact(text: str, redactor: Redactor) -> str:
+    return CREDENTIAL_LIKE.sub(REDACTED, redactor.redact(text))
 
 
 def _retry_after(headers: httpx.Headers) -> int | None:

@@ -76,11 +76,29 @@ def normalise_host(value: str) -> str:
     if host.endswith(":443") and host.startswith("https://"):
         host = host[:-4]
     if not HOST_PATTERN.match(host):
+        hint = " without a user name or password" if "@" in value else ""
         raise ProviderConfigError(
-            f"Databricks host {value!r} is not a workspace URL; use e.g. https://<workspace>.cloud.databricks.com.",
+            f"Databricks host {shown_url(value)!r} is not a workspace URL; use e.g. "
+            f"https://<workspace>.cloud.databricks.com{hint}.",
             provider=PROVIDER,
         )
     return host
+
+
+def shown_url(value: str) -> str:
+    """``value`` fit for a message: no user name or password, no query or fragment, 100 characters at most.
+
+    ``https://user:pa/ss@host/x?token=t`` -> ``https://***@host/x``. Everything before the
+    last ``@`` goes, since a password may itself hold ``/``, ``?`` or ``#``.
+    """
+    text = "".join(ch for ch in value.strip() if ch.isprintable())
+    if "@" in text:
+        scheme, sep, _ = text.partition("://")
+        prefix = f"{scheme}://" if sep and "@" not in scheme else ""
+        text = prefix + "***@" + text.rsplit("@", 1)[1]
+    for mark in ("?", "#"):
+        text = text.split(mark, 1)[0]
+    return text[:100]
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
