@@ -7,7 +7,9 @@ list). What it does is set per instance:
 * ``token_mode``: ``ok`` (issue an opaque, non-JWT access token), ``echo`` (401 with the
   credentials in ``error`` and ``error_description``), ``echo-text`` (401, text/plain echo),
   ``hang`` (hold the request until ``release()``), ``huge`` (200 with ``huge_bytes`` of
-  JSON, streamed with no Content-Length) or ``drip`` (200, one byte every 0.2 s).
+  JSON, streamed with no Content-Length), ``huge-declared`` (the same, declared),
+  ``big-ok`` (a valid token padded with ``huge_bytes`` spaces) or ``drip`` (200, one byte
+  every 0.2 s).
 * ``api_mode``: ``ok`` (a two-endpoint list) or ``echo`` (403 "invalid token" echoing them).
 * ``form``: how the echo spells the credentials; see ``FORMS``.
 """
@@ -172,13 +174,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(503, {"error": "temporarily_unavailable"})
         elif mode == "huge":
             self._stream(hostile.huge_bytes, delay=0.0)
+        elif mode == "huge-declared":
+            self._stream(hostile.huge_bytes, delay=0.0, declare=True)
+        elif mode == "big-ok":  # a valid token padded past the off-loop threshold
+            token = "opaque-" + secrets.token_hex(20)
+            hostile.issued.append(token)
+            body = {"access_token": token, "expires_in": 3600, "padding": " " * hostile.huge_bytes}
+            self._json(200, body)
         elif mode == "drip":
             self._stream(10_000, delay=0.2, chunk=1)
 
-    def _stream(self, size: int, *, delay: float, chunk: int = 64 * 1024) -> None:
+    def _stream(self, size: int, *, delay: float, chunk: int = 64 * 1024, declare: bool = False) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Connection", "close")
+        if declare:
+            self.send_header("Content-Length", str(size + 37))
         self.end_headers()
         piece = b" " * chunk
         try:
