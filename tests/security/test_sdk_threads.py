@@ -132,3 +132,29 @@ def test_the_cli_ends_within_the_deadline_when_the_sdk_hangs():
     assert "databricks" in result.stderr and "8 s" in result.stderr, result.stderr
     # An 8 s deadline plus interpreter start-up; generous, for a loaded machine.
     assert elapsed < 60, f"took {elapsed:.0f} s"
+
+
+async def test_a_slow_sdk_start_up_is_kept_for_the_next_caller(monkeypatch):
+    require_sdk()
+    from hub_databricks import auth
+
+    builds: list[float] = []
+    real_build = auth.SdkAuth._build_config
+
+    def slow_build(self: auth.SdkAuth) -> object:
+        builds.append(time.monotonic())
+        time.sleep(1.0)  # like importing the SDK in a fresh process on a loaded machine
+        return real_build(self)
+
+    monkeypatch.setattr(auth.SdkAuth, "_build_config", slow_build)  # a Python-level stand-in
+    for name, value in SDK_ENV.items():
+        monkeypatch.setenv(name, value)
+    with HostileWorkspace() as fake:
+        client = WorkspaceClient(WorkspaceConfig(name="slow", host=fake.url, auth="sdk", timeout=0.3))
+        with pytest.raises(ProviderUnavailableError, match=r"within 0\.3 s"):
+            await client.list_endpoints()
+        building = client.auth._building  # type: ignore[attr-defined]
+        await asyncio.wait_for(asyncio.shield(building), timeout=30)  # the build went on
+        assert [e["name"] for e in await client.list_endpoints()] == ["chat-a", "chat-b"]
+        await client.aclose()
+    assert len(builds) == 1 and fake.token_calls == 1
