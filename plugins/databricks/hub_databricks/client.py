@@ -20,9 +20,46 @@ logger = logging.getLogger("hub_databricks.client")
 LIST_PATH = "/api/2.0/serving-endpoints"
 OFF_LOOP_BYTES = 256 * 1024
 REDACTED = "[REDACTED]"
+# Invalid UTF-8 bytes become one of these noncharacters (the first the body does not hold),
+# so the endpoints that held them can be found and dropped after decoding.
+NONCHARACTERS = tuple(chr(c) for c in range(0xFDD0, 0xFDF0))
+SURROGATE_RUN = re.compile("[\udc80-\udcff]+")
 # Databricks token shapes, on top of what hub_core's Redactor treats as credential-like.
 CREDENTIAL_LIKE = re.compile(r"\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}")
 NO_SECRETS = Redactor()  # patterns only, for text with no known secrets to look for
+
+
+def loads_lenient(raw: bytes) -> tuple[Any, str | None]:
+    """The decoded body and, when it held invalid UTF-8, the marker that now stands for those bytes.
+
+    One bad byte in one endpoint must not make the whole list undecodable: the bytes are
+    replaced by a marker the body did not contain, and the caller drops what holds it.
+    Raises ``orjson.JSONDecodeError`` when the body is not JSON even so.
+    """
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError:
+        text = raw.decode("utf-8", errors="surrogateescape")
+        if not SURROGATE_RUN.search(text):
+            raise  # valid UTF-8, just not JSON
+        lowered = raw.lower()
+        marker = next(
+            (m for m in NONCHARACTERS if m.encode() not in raw and f"\\u{ord(m):04x}".encode() not in lowered), None
+        )
+        if marker is None:
+            raise
+        return orjson.loads(SURROGATE_RUN.sub(marker, text)), marker
+
+
+def holds(value: Any, marker: str) -> bool:
+    """Whether ``marker`` occurs in any key or string inside ``value``."""
+    if isinstance(value, str):
+        return marker in value
+    if isinstance(value, dict):
+        return any(marker in k or holds(v, marker) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds(v, marker) for v in value)
+    return False
 
 
 class WorkspaceClient:
@@ -61,7 +98,7 @@ class WorkspaceClient:
 
     async def list_endpoints(self) -> list[Any]:
         """The raw ``endpoints`` array; ``{}`` (an empty workspace) gives []."""
-        body = await self._get(LIST_PATH)
+        body, marker = await self._get(LIST_PATH)
         if not isinstance(body, dict):
             raise self._error(f"returned a list body that is not a JSON object ({type(body).__name__})")
         endpoints = body.get("endpoints", [])
@@ -69,9 +106,29 @@ class WorkspaceClient:
             return []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
+        if len(endpoints) > self.workspace.max_endpoints:
+            raise self._too_many(len(endpoints))
+        if marker is not None:
+            endpoints = self._drop_invalid_text(endpoints, marker)
         return endpoints
 
-    async def _get(self, path: str) -> Any:
+    def _drop_invalid_text(self, endpoints: list[Any], marker: str) -> list[Any]:
+        kept: list[Any] = []
+        dropped: list[int] = []
+        for position, endpoint in enumerate(endpoints):
+            if holds(endpoint, marker):
+                dropped.append(position)
+            else:
+                kept.append(endpoint)
+        logger.warning(
+            "Workspace %r: skipped %d endpoint(s) holding invalid UTF-8 (list positions %s); the rest are served",
+            self.workspace.name,
+            len(dropped),
+            ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else ""),
+        )
+        return kept
+
+    async def _get(self, path: str) -> tuple[Any, str | None]:
         url = (await self.host()) + path
         for attempt in (1, 2):
             headers = await self.auth.headers(self.http)
@@ -106,8 +163,8 @@ class WorkspaceClient:
                 raise self._status_error(response.status_code, response.headers, raw)
             try:
                 if len(raw) < OFF_LOOP_BYTES:
-                    return orjson.loads(raw)
-                return await asyncio.to_thread(orjson.loads, raw)  # a big list: decode off the event loop
+                    return loads_lenient(raw)
+                return await asyncio.to_thread(loads_lenient, raw)  # a big list: decode off the event loop
             except orjson.JSONDecodeError:
                 raise self._error("returned a body that is not valid JSON") from None
         raise AssertionError("unreachable")
@@ -124,6 +181,17 @@ class WorkspaceClient:
                 raise self._too_large(limit)
             chunks.append(chunk)
         return b"".join(chunks)
+
+    def _too_many(self, count: int) -> ProviderError:
+        limit = self.workspace.max_endpoints
+        return ProviderError(
+            f"Databricks workspace {self.workspace.name!r} lists {count:,} serving endpoints, more than the limit "
+            f"of {limit:,}; none are served. If it really has that many, raise HUB_DATABRICKS_MAX_ENDPOINTS "
+            "(or max_endpoints in [providers.databricks]); each 1,000 endpoints take about 16 MB of memory.",
+            provider=PROVIDER,
+            limit=limit,
+            setting="HUB_DATABRICKS_MAX_ENDPOINTS",
+        )
 
     def _too_large(self, limit: int) -> ProviderError:
         size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} byte"

@@ -28,6 +28,9 @@ WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HOST_PATTERN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$")
 INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+# 5x Databricks' default quota of 1,000 serving endpoints per workspace, and the size the hub is
+# benchmarked at; about 80 MB of memory (see docs/benchmarks.md). A longer list is a provider error.
+DEFAULT_MAX_ENDPOINTS = 5000
 
 SETTINGS = [
     "DATABRICKS_HOST",
@@ -39,6 +42,7 @@ SETTINGS = [
     "DATABRICKS_CONFIG_PROFILE",
     "HUB_DATABRICKS_AUTH",
     "HUB_DATABRICKS_MAX_RESPONSE_BYTES",
+    "HUB_DATABRICKS_MAX_ENDPOINTS",
     "[providers.databricks] workspaces",
 ]
 
@@ -58,6 +62,7 @@ class WorkspaceConfig(BaseModel):
     credential_source: str = ""  # which settings supplied the credentials, for error messages
     timeout: float = 10.0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_endpoints: int = DEFAULT_MAX_ENDPOINTS
 
 
 def normalise_host(value: str) -> str:
@@ -271,11 +276,33 @@ def max_response_bytes(config: Mapping[str, Any], environ: Mapping[str, str]) ->
     return limit
 
 
+def max_endpoints(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
+    """The most endpoints one workspace may list: ``[providers.databricks] max_endpoints``, else
+    ``HUB_DATABRICKS_MAX_ENDPOINTS``, else 5,000. A longer list fails that workspace, unparsed."""
+    value: Any = config.get("max_endpoints")
+    where = "[providers.databricks] max_endpoints"
+    if value is None:
+        value, where = _env(environ, "HUB_DATABRICKS_MAX_ENDPOINTS"), "HUB_DATABRICKS_MAX_ENDPOINTS"
+    if value is None:
+        return DEFAULT_MAX_ENDPOINTS
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if isinstance(value, bool) or limit < 1:
+        raise ProviderConfigError(f"{where} must be a whole number of endpoints, at least 1.", provider=PROVIDER)
+    return limit
+
+
 def resolve_workspaces(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[WorkspaceConfig]:
     environ = os.environ if environ is None else environ
-    limit = max_response_bytes(config, environ)
-    if limit != DEFAULT_MAX_RESPONSE_BYTES:
-        return [w.model_copy(update={"max_response_bytes": limit}) for w in _resolve(config, environ)]
+    limits = {
+        "max_response_bytes": max_response_bytes(config, environ),
+        "max_endpoints": max_endpoints(config, environ),
+    }
+    defaults = {"max_response_bytes": DEFAULT_MAX_RESPONSE_BYTES, "max_endpoints": DEFAULT_MAX_ENDPOINTS}
+    if limits != defaults:
+        return [w.model_copy(update=limits) for w in _resolve(config, environ)]
     return _resolve(config, environ)
 
 
