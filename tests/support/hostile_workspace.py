@@ -10,7 +10,8 @@ list). What it does is set per instance:
   JSON, streamed with no Content-Length), ``huge-declared`` (the same, declared),
   ``big-ok`` (a valid token padded with ``huge_bytes`` spaces) or ``drip`` (200, one byte
   every 0.2 s).
-* ``api_mode``: ``ok`` (a two-endpoint list) or ``echo`` (403 "invalid token" echoing them).
+* ``api_mode``: ``ok`` (a two-endpoint list), ``echo`` (403 "invalid token" echoing them) or
+  ``echo-ok`` (the list, with the echo as a creator and in a tag).
 * ``form``: how the echo spells the credentials; see ``FORMS``.
 """
 
@@ -148,7 +149,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._token(body)
         elif path.startswith("/api/2.0/serving-endpoints"):
             self.hostile.list_calls += 1
-            if self.hostile.api_mode == "echo":
+            if self.hostile.api_mode == "echo-ok":  # a 200 list that carries the echo
+                echoed = self.hostile.echo(self, body)
+                endpoint = _endpoint("chat-a")
+                endpoint["creator"] = echoed
+                endpoint["tags"] = [{"key": echoed, "value": f"seen {echoed}"}]
+                self._json(200, {"endpoints": [endpoint, _endpoint("chat-b")]})
+            elif self.hostile.api_mode == "echo":
                 echoed = self.hostile.echo(self, body)
                 self._json(403, {"error_code": "INVALID_TOKEN", "message": f"Invalid access token {echoed}"})
             else:

@@ -110,7 +110,20 @@ class WorkspaceClient:
             raise self._too_many(len(endpoints))
         if marker is not None:
             endpoints = self._drop_invalid_text(endpoints, marker)
-        return endpoints
+        if len(endpoints) < 200:
+            return self._without_secrets(endpoints)
+        return await asyncio.to_thread(self._without_secrets, endpoints)  # about 8 ms for 5,000
+
+    def _without_secrets(self, endpoints: list[Any]) -> list[Any]:
+        """``endpoints``, with any credential of the hub's that the workspace echoed into them redacted."""
+        redactor = self.auth.redactor
+        if not redactor.found_in(orjson.dumps(endpoints)):  # re-encoded: JSON escapes cannot hide one
+            return endpoints
+        logger.warning(
+            "Workspace %r echoed one of the hub's credentials in its endpoint list; it is redacted", self.workspace.name
+        )
+        redacted: list[Any] = redactor.redact_data(endpoints)
+        return redacted
 
     def _drop_invalid_text(self, endpoints: list[Any], marker: str) -> list[Any]:
         kept: list[Any] = []
