@@ -106,13 +106,20 @@ class WorkspaceClient:
             return []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
-        if len(endpoints) > self.workspace.max_endpoints:
-            raise self._too_many(len(endpoints))
+        count = len(endpoints)
+        if count > self.workspace.max_endpoints:
+            # The error is cached with its traceback, whose frame would keep the whole list alive.
+            del body, endpoints
+            raise self._too_many(count)
+        items: list[Any] = endpoints
         if marker is not None:
-            endpoints = self._drop_invalid_text(endpoints, marker)
-        if len(endpoints) < 200:
-            return self._without_secrets(endpoints)
-        return await asyncio.to_thread(self._without_secrets, endpoints)  # about 8 ms for 5,000
+            if count < 200:
+                items = self._drop_invalid_text(items, marker)
+            else:  # walking thousands of endpoints: off the event loop
+                items = await asyncio.to_thread(self._drop_invalid_text, items, marker)
+        if count < 200:
+            return self._without_secrets(items)
+        return await asyncio.to_thread(self._without_secrets, items)  # about 8 ms for 5,000
 
     def _without_secrets(self, endpoints: list[Any]) -> list[Any]:
         """``endpoints``, with any credential of the hub's that the workspace echoed into them redacted."""
