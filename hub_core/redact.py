@@ -153,15 +153,32 @@ class Redactor:
         folded = raw.lower()  # ASCII only, like the forms
         return any(form in folded for form in forms)
 
+    def found_in_data(self, value: Any) -> bool:
+        """``found_in`` for every string (and dict key) in JSON-like ``value``, at any depth."""
+        return self.found_in("\x00".join(_strings(value)))
+
     def redact_data(self, value: Any) -> Any:
-        """A copy of JSON-like ``value`` with every string in it, dict keys included, redacted."""
-        if isinstance(value, str):
-            return self.redact(value)
-        if isinstance(value, dict):
-            return {self.redact_data(k): self.redact_data(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.redact_data(v) for v in value]
-        return value
+        """A copy of JSON-like ``value`` with every string in it, dict keys included, redacted.
+
+        Iterative, so upstream data nested deeper than the recursion limit is no problem."""
+        if not isinstance(value, (dict, list)):
+            return self.redact(value) if isinstance(value, str) else value
+        root: Any = {} if isinstance(value, dict) else []
+        stack = [(value, root)]
+        while stack:
+            source, target = stack.pop()
+            pairs = source.items() if isinstance(source, dict) else enumerate(source)
+            for key, item in pairs:
+                if isinstance(item, (dict, list)):
+                    copied: Any = {} if isinstance(item, dict) else []
+                    stack.append((item, copied))  # filled in later; its place is kept now
+                else:
+                    copied = self.redact(item) if isinstance(item, str) else item
+                if isinstance(target, list):
+                    target.append(copied)
+                else:
+                    target[self.redact(key) if isinstance(key, str) else key] = copied
+        return root
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where ``text`` holds a secret in some form: sorted, merged ``(start, end)`` pairs."""
@@ -197,6 +214,22 @@ class Redactor:
         return CREDENTIAL_PATTERN.sub(_keep_name, "".join(pieces))
 
     __call__ = redact
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string and dict key in JSON-like ``value``, without recursion."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _keep_name(match: re.Match[str]) -> str:

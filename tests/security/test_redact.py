@@ -122,3 +122,16 @@ def test_redact_data_redacts_every_string_and_key():
     redactor = Redactor(SECRET)
     data = {"a": [SECRET, 1, None, {SECRET: f"x{SECRET}"}], "n": 2.5}
     assert redactor.redact_data(data) == {"a": [REDACTED, 1, None, {REDACTED: f"x{REDACTED}"}], "n": 2.5}
+
+
+def test_data_nested_past_the_recursion_limit_is_handled():
+    redactor = Redactor(SECRET)
+    deep: list[object] = [f"x {SECRET}"]
+    for _ in range(5000):
+        deep = [deep, {"k": "v"}]
+    assert redactor.found_in_data(deep)
+    redacted = redactor.redact_data(deep)
+    for _ in range(5000):
+        assert redacted[1] == {"k": "v"}
+        redacted = redacted[0]
+    assert redacted == [f"x {REDACTED}"]

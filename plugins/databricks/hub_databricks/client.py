@@ -124,7 +124,11 @@ class WorkspaceClient:
     def _without_secrets(self, endpoints: list[Any]) -> list[Any]:
         """``endpoints``, with any credential of the hub's that the workspace echoed into them redacted."""
         redactor = self.auth.redactor
-        if not redactor.found_in(orjson.dumps(endpoints)):  # re-encoded: JSON escapes cannot hide one
+        try:
+            found = redactor.found_in(orjson.dumps(endpoints))  # re-encoded: JSON escapes cannot hide one
+        except TypeError:  # nested deeper than orjson goes
+            found = redactor.found_in_data(endpoints)
+        if not found:
             return endpoints
         logger.warning(
             "Workspace %r echoed one of the hub's credentials in its endpoint list; it is redacted", self.workspace.name
