@@ -38,6 +38,10 @@ CREDENTIAL_PATTERN = re.compile(
     r"|(?P<name>(?i:\b(?:access_token|refresh_token|id_token|client_secret|password|api_key)[\"']?\s*[:=]\s*[\"']?))"
     r"[^\s&,;\"'<>]+"
 )
+# A character escaped as in JSON (``\u0041``, ``\/``) or a Python bytes repr (``\x41``), behind
+# any number of backslashes (an escape escaped again).
+ESCAPE = re.compile(r"\\+(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|(/))")
+_ESCAPE_BYTES = re.compile(ESCAPE.pattern.encode())
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -59,6 +63,21 @@ def _value(secret: Secret) -> str:
 def _fold(text: str) -> str:
     """ASCII lower case: the same length as ``text``, so positions carry over."""
     return text.translate(_ASCII_LOWER)
+
+
+def unescape(text: str) -> str:
+    """``text`` with JSON and bytes-repr escapes decoded (a surrogate becomes U+FFFD)."""
+    return ESCAPE.sub(_unescaped, text) if "\\" in text else text
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    code = int(match[1] or match[2], 16) if match[3] is None else ord("/")
+    return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+def _unescaped_bytes(match: re.Match[bytes]) -> bytes:
+    code = int(match[1] or match[2], 16) if match[3] is None else ord("/")
+    return chr(code).encode("utf-8", "replace")
 
 
 def _base64_forms(raw: bytes) -> list[str]:
@@ -151,7 +170,11 @@ class Redactor:
             return False
         raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         folded = raw.lower()  # ASCII only, like the forms
-        return any(form in folded for form in forms)
+        if any(form in folded for form in forms):
+            return True
+        # An escaped secret (``\u0041``, ``\/``), as in JSON text that nobody decoded.
+        unescaped = _ESCAPE_BYTES.sub(_unescaped_bytes, folded) if b"\\" in folded else folded
+        return unescaped is not folded and any(form in unescaped.lower() for form in forms)
 
     def found_in_data(self, value: Any) -> bool:
         """``found_in`` for every string (and dict key) in JSON-like ``value``, at any depth."""
@@ -203,7 +226,13 @@ class Redactor:
         return merged
 
     def redact(self, text: str) -> str:
-        """``text`` with every held secret, and anything shaped like a credential, replaced."""
+        """``text`` with every held secret, and anything shaped like a credential, replaced.
+
+        Text that holds a secret only once its escapes are decoded (JSON's backslash-u
+        escapes or an escaped slash, a bytes repr's backslash-x) is redacted decoded."""
+        decoded = unescape(text)
+        if decoded != text and self.spans(decoded):
+            text = decoded
         pieces, last = [], 0
         for start, end in self.spans(text):
             while end < len(text) and end - start > 2 and text[end] == "=" and text[end - 2 : end] != "==":

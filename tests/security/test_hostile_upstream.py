@@ -14,6 +14,7 @@ import base64
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -53,7 +54,9 @@ def forms_of(secret: str, user: str | None = None) -> list[str]:
 
 
 def leaks(text: str, secrets: dict[str, list[str]]) -> list[str]:
-    folded = text.lower()
+    # Decoded JSON escapes too (behind any number of backslashes): an escaped credential is one.
+    decoded = re.sub(r"\\+u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text)
+    folded = f"{text}\n{decoded}".lower()
     return [name for name, forms in secrets.items() if any(f.lower() in folded for f in forms)]
 
 
@@ -181,7 +184,7 @@ def test_the_cli_never_shows_an_echoed_credential(auth, token_mode, api_mode):
 # -- a successful list that carries the echo ----------------------------------------------------
 
 
-@pytest.mark.parametrize("form", ["header", "raw", "upper", "base64", "urlencoded", "json"])
+@pytest.mark.parametrize("form", ["header", "raw", "upper", "base64", "urlencoded", "json", "escaped"])
 @pytest.mark.parametrize("auth", ["pat", "oauth-m2m", "sdk-pat"])
 async def test_an_echo_inside_a_successful_list_is_redacted(auth, form, monkeypatch, debug_log):
     if auth.startswith("sdk"):

@@ -135,3 +135,34 @@ def test_data_nested_past_the_recursion_limit_is_handled():
         assert redacted[1] == {"k": "v"}
         redacted = redacted[0]
     assert redacted == [f"x {REDACTED}"]
+
+
+def _escaped(text: str, every: int = 1, style: str = "\\u{:04x}") -> str:
+    return "".join(style.format(ord(c)) if i % every == 0 else c for i, c in enumerate(text))
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        _escaped(SECRET),  # JSON escapes, as in a JSON text shown undecoded
+        _escaped(SECRET, every=3),
+        _escaped(SECRET, style="\\u{:04X}"),  # upper-case hex
+        _escaped(SECRET).replace("\\", "\\\\"),  # escaped once more: a JSON string inside a repr
+        _escaped(SECRET, every=2, style="\\x{:02x}"),  # Python's bytes repr
+        SECRET.replace("/", "\\/"),  # JSON's optional escape of "/"
+    ],
+)
+def test_an_escaped_secret_is_redacted(echoed):
+    redactor = Redactor(SECRET)
+    redacted = redactor.redact(f"upstream said: <{echoed}> and more")
+    assert REDACTED in redacted and "upstream said: <" in redacted
+    unescaped = redacted.encode().decode("unicode_escape", errors="replace")
+    assert SECRET.lower()[:8] not in unescaped.lower() and SECRET.lower()[-8:] not in unescaped.lower()
+    assert redactor.found_in(echoed) and redactor.found_in_data({"creator": [f"x {echoed}"]})
+
+
+def test_escapes_are_left_alone_where_they_hide_no_secret():
+    redactor = Redactor(SECRET)
+    text = 'a JSON text: {"name": "caf\\u00e9", "emoji": "\\ud83d\\ude00", "path": "a\\/b"}'
+    assert redactor.redact(text) == text
+    assert redactor.redact(f"\\ud83d{_escaped(SECRET)}").encode()  # no lone surrogate comes out

@@ -35,6 +35,7 @@ FORMS = (
     "prefix",  # the upstream cut it: its first two thirds end the text
     "suffix",  # its last two thirds start the text
     "json",  # the whole request, headers and body, as JSON
+    "escaped",  # every character of the credential as a JSON escape (\u0041), left undecoded
 )
 
 
@@ -110,6 +111,7 @@ class HostileWorkspace:
             "prefix": "cut here: " + credential[: 2 * third],
             "suffix": credential[third:] + " was cut",
             "json": json.dumps({"headers": dict(handler.headers.items()), "body": body.decode("latin-1")}),
+            "escaped": "".join(f"\\u{ord(c):04x}" for c in credential),
         }[self.form]
 
 
