@@ -410,6 +410,15 @@ async def test_sort_is_unknown_on_facets_and_repeats_are_refused(lab):
             assert response.json()["type"] == "urn:hub-core:problem:duplicate-query-parameter"
 
 
+async def test_thousands_of_unknown_names_give_a_small_problem(lab):
+    names = [(f"filter[nope{i:04d}]", "1") for i in range(2000)]  # about 46 KB of query
+    for path in (V1, f"{V1}/modes"):
+        response = await lab.get(path, params=names)
+        assert response.status_code == 400 and len(response.content) < 2048, (path, len(response.content))
+        detail = response.json()["detail"]
+        assert "filter[nope0000]" in detail and "and 1,995 more" in detail
+
+
 async def test_unknown_names_are_checked_before_values_like_litellm(lab):
     """LiteLLM's order: unknown names, then page, page_size, sort, filters, then repeats (list route)."""
     both = await lab.get(f"{V1}?page=0&bogus=1")

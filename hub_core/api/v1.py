@@ -152,9 +152,13 @@ class UnsupportedFilterOperatorError(InvalidParameterError):
 _SHOWABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
 
 
-def _names(names: Iterable[str]) -> str:
-    """Parameter names for a message; a name that is not plain text is not echoed."""
-    return ", ".join(n if _SHOWABLE_NAME.match(n) else "(a name with other characters)" for n in names)
+MAX_NAMED = 5  # a query of thousands of bad names gets a short answer, like a body of bad fields
+
+
+def _names(names: Sequence[str]) -> str:
+    """At most ``MAX_NAMED`` parameter names for a message; a name that is not plain text is not echoed."""
+    shown = ", ".join(n if _SHOWABLE_NAME.match(n) else "(a name with other characters)" for n in names[:MAX_NAMED])
+    return shown + (f" and {len(names) - MAX_NAMED:,} more" if len(names) > MAX_NAMED else "")
 
 
 # -- response shapes (for the OpenAPI schema; bodies are built with orjson) ----------------
