@@ -130,3 +130,27 @@ async def test_the_legacy_route_shows_no_secret_value(monkeypatch):
     served = response.json()["endpoints"][0]["config"]["served_entities"]
     assert served[len(DOCUMENTED)]["external_model"]["custom_provider_config"]["api_key_auth"]["key"] == "X-Api-Key"
     assert "bedrock-credential" in response.text
+
+
+URL_SECRETS = ("proxy-user", "Pr0xy-Passw0rd", "Query-Key-77aa", "Sas-Sig-88bb")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://proxy-user:Pr0xy-Passw0rd@proxy.example/v1", "https://***@proxy.example/v1"),
+        ("https://Pr0xy-Passw0rd@proxy.example", "https://***@proxy.example"),
+        (
+            "https://proxy.example/v1?api-key=Query-Key-77aa&api-version=2024-02-01",
+            "https://proxy.example/v1?api-key=[REDACTED]&api-version=2024-02-01",
+        ),
+        ("https://blob.example/x?sv=1&sig=Sas-Sig-88bb#frag", "https://blob.example/x?sv=1&sig=[REDACTED]#frag"),
+        ("https://api.openai.example/v1", "https://api.openai.example/v1"),
+    ],
+)
+def test_credentials_inside_url_values_are_redacted(url, shown):
+    config = {"openai_config": {"openai_api_base": url}, "custom_provider_config": {"custom_provider_url": [url]}}
+    redacted = redact({"external_model": config})["external_model"]
+    assert redacted["openai_config"]["openai_api_base"] == shown
+    assert redacted["custom_provider_config"]["custom_provider_url"] == [shown]
+    assert not any(s in str(redacted) for s in URL_SECRETS)

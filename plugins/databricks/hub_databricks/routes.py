@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -47,6 +48,10 @@ CREDENTIAL_NAME = re.compile(
     re.IGNORECASE,
 )
 NAME_OF_A_THING = re.compile(r"_(name|id|type|arn|url|base|version|region|provider)$", re.IGNORECASE)
+# A URL value (``openai_api_base``, ``custom_provider_url``) may carry credentials of its own:
+# user info, or a query parameter such as Azure's ``api-key`` or a SAS ``sig``.
+URL_VALUE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+URL_SECRET_PARAMS = frozenset({"sig", "key", "code", "auth", "secret"})
 
 router = APIRouter()
 
@@ -57,6 +62,26 @@ def secret_field(name: str) -> bool:
     if lowered in SECRET_FIELDS or lowered.endswith("_plaintext"):
         return True
     return bool(CREDENTIAL_NAME.search(lowered)) and not NAME_OF_A_THING.search(lowered)
+
+
+def _secret_param(name: str) -> bool:
+    lowered = unquote_plus(name).lower().replace("-", "_")
+    return lowered in URL_SECRET_PARAMS or secret_field(lowered)
+
+
+def without_url_credentials(text: str) -> str:
+    """A URL with its user info shown as ``***`` and credential-named query values redacted;
+    any other text as it is."""
+    if not URL_VALUE.match(text):
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return REDACTED
+    netloc = "***@" + parts.netloc.rpartition("@")[2] if "@" in parts.netloc else parts.netloc
+    pairs = [pair.partition("=") for pair in parts.query.split("&")] if parts.query else []
+    query = "&".join(n + (f"={REDACTED}" if _secret_param(n) else s + v) for n, s, v in pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _hide(value: Any, depth: int) -> Any:
@@ -73,13 +98,16 @@ def redact(value: Any, depth: int = 0) -> Any:
 
     Secret values are those of fields the Databricks API documents as secret, every
     ``*_plaintext`` field, the values (not the names) of header and environment-variable
-    maps, and credential-looking fields. Nesting deeper than ``MAX_DEPTH`` (which no real
+    maps, and credential-looking fields; URLs lose their user info and credential query
+    values. Nesting deeper than ``MAX_DEPTH`` (which no real
     payload has) is replaced too, so a hostile upstream body cannot exhaust the stack.
     """
     if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
         return REDACTED
     if isinstance(value, list):
         return [redact(v, depth + 1) for v in value]
+    if isinstance(value, str):
+        return without_url_credentials(value)
     if not isinstance(value, dict):
         return value
     copy: dict[str, Any] = {}
