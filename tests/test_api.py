@@ -292,6 +292,35 @@ async def test_when_every_provider_failed_the_merged_answer_is_503(url):
     assert "ETag" not in response.headers and "max-age=300" not in response.headers.get("Cache-Control", "")
 
 
+V1_URLS = [
+    "/public/v1/model_hub",
+    "/public/v1/model_hub/providers",
+    "/public/v1/model_hub/modes",
+    "/public/v1/model_hub/features",
+]
+
+
+@pytest.mark.parametrize("url", V1_URLS)
+async def test_v1_pages_and_facets_say_which_provider_they_left_out(url):
+    hub = make_hub({"ok": StaticProvider("ok"), "down": FailingProvider("down")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+        again = await client.get(url, headers={"If-None-Match": "*"})
+    assert response.status_code == 200 and (response.json()["data"] or url.endswith("features"))
+    assert response.headers[FAILED] == "down" and response.headers["Cache-Control"] == "public, max-age=0"
+    assert "ETag" not in response.headers and again.status_code == 200
+
+
+@pytest.mark.parametrize("url", V1_URLS)
+async def test_v1_pages_and_facets_are_503_when_every_provider_failed(url):
+    hub = make_hub({"down": FailingProvider("down"), "gone": FailingProvider("gone")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+    assert response.status_code == 503 and response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:hub-core:problem:all-providers-failed"
+    assert "ETag" not in response.headers
+
+
 async def test_no_providers_at_all_is_an_empty_answer_not_a_failure():
     async with app_client(make_hub({})) as client:
         response = await client.get("/public/model_hub")
