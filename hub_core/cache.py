@@ -37,6 +37,7 @@ T = TypeVar("T")
 _R = TypeVar("_R")
 SHARED_RETRY_SECONDS = 5.0
 MAX_CLOCK_SKEW = 30.0  # seconds a shared entry's time may lie ahead of ours (replicas' clocks)
+OFF_LOOP_PAYLOAD = 256 * 1024  # shared payloads larger than this are decoded in a worker thread
 MAX_BLOCK_SECONDS = 600.0  # the longest Retry-After pause that is shared, or believed when read
 Loader = Callable[[], Awaitable[T]]
 
@@ -195,7 +196,10 @@ class DiscoveryCache(Generic[T]):
             return entry
         assert self.codec is not None
         try:
-            value = self.codec.decode(payload)
+            if len(payload) < OFF_LOOP_PAYLOAD:
+                value = self.codec.decode(payload)
+            else:  # a big list, maybe a forged one: decoding it must not stall the event loop
+                value = await asyncio.to_thread(self.codec.decode, payload)
         except Exception as error:  # junk, truncated or wrong-shaped payloads
             self._report_invalid(key, f"its payload does not decode ({type(error).__name__})")
             return entry
