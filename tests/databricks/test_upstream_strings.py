@@ -22,7 +22,7 @@ def _endpoint(name: str) -> dict[str, object]:
     return {"name": name, "task": "llm/v1/chat", "state": {"ready": "READY", "config_update": "NOT_UPDATING"}}
 
 
-@pytest.mark.parametrize("name", [HOSTILE, "a/b", "x#frag", "50%off", "sp ace", "é-name"])
+@pytest.mark.parametrize("name", [HOSTILE, "a/b", "a%2Fb", "q?x=1", "x#frag", "50%off", "sp ace", "é-name", "%2e%2e"])
 def test_the_endpoint_name_is_one_escaped_path_segment(name):
     endpoint = parse_endpoint(_endpoint(name), target="default", host="https://ws.example")
     assert endpoint is not None and endpoint.name == name

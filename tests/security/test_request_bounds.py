@@ -6,6 +6,7 @@ Loop stalls are measured in bench/run.py (``--only bounds``), never here.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -193,3 +194,17 @@ async def test_a_body_that_is_not_json_is_a_400(server_env, open_client, content
     async with open_client(allow_caller_credentials=True) as client:
         response = await client.post(URL, content=b"host=x", headers={"Content-Type": content_type})
     assert response.status_code == 400 and response.json()["type"] == "urn:hub-core:problem:invalid-parameter"
+
+
+async def test_a_gzip_body_is_never_decompressed(server_env, open_client):
+    """Content-Encoding is not honoured: a compressed body is judged by its own bytes, so a
+    48 KB gzip of 50 MB is refused by its size, and a small one is not JSON."""
+    small = gzip.compress(many_unknown_keys(1000))
+    bomb = gzip.compress(b"{" + b" " * 50_000_000 + b"}")
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    async with open_client(allow_caller_credentials=True) as client:
+        refused = await client.post(URL, content=bomb, headers=headers)
+        garbled = await client.post(URL, content=small, headers=headers)
+    assert len(bomb) < 64 * 1024 and refused.status_code == 413 and refused.json()["type"] == TOO_LARGE
+    assert garbled.status_code == 400 and garbled.json()["type"] == "urn:hub-core:problem:invalid-parameter"
+    assert CANARY_CALLER_TOKEN not in garbled.text
