@@ -7,16 +7,17 @@ import logging
 import os
 
 import httpx
+import orjson
 import pytest
 from pydantic import SecretStr
 
-from hub_core import ProviderConfigError, Target
+from hub_core import ProviderConfigError, Redactor, Target
 from hub_core.app import create_app
 from hub_core.logs import REDACTED, RedactQueryFilter, redact_query
 from hub_core.settings import HubSettings
 from hub_core.testing import make_hub
 from hub_databricks import byo
-from hub_databricks.auth import OAuthM2MAuth, PatAuth
+from hub_databricks.auth import OAuthM2MAuth, PatAuth, oauth_error
 from hub_databricks.client import WorkspaceClient, summarise_error
 from hub_databricks.config import WorkspaceConfig, max_response_bytes, resolve_workspaces
 from hub_databricks.fake import FakeWorkspace, rich_workspace
@@ -108,6 +109,18 @@ def test_upstream_error_bodies_are_summarised_not_echoed():
     for secret in (CANARY_PAT, "dapi0123456789abcdef", "eyJhbGciOiJIUzI1NiJ9", "Traceback", "internals"):
         assert secret not in summary
     assert summarise_error(b"<html>" + CANARY_PAT.encode() + b"</html>", 502) == "502"
+
+
+@pytest.mark.parametrize("separator", [",", "'", '"', "!", ";", "(", "/", "+"])
+def test_an_error_code_cannot_reassemble_a_secret_from_pieces(separator):
+    """The code is filtered to code characters; pieces too short to be recognised on their own,
+    joined by characters the filter drops, must not come out as the secret."""
+    redactor = Redactor(CANARY_PAT, CANARY_SECRET)
+    for secret in (CANARY_PAT, CANARY_SECRET):
+        pieces = separator.join(secret[i : i + 5] for i in range(0, len(secret), 5))
+        raw = orjson.dumps({"error_code": pieces, "message": "no", "error": pieces, "error_description": "no"})
+        shown = [summarise_error(raw, 403, redactor), oauth_error(raw, redactor)]
+        assert not any(secret[:10].lower() in text.lower() or secret[-10:].lower() in text.lower() for text in shown)
 
 
 async def test_a_workspace_echoing_its_own_token_never_shows_it():

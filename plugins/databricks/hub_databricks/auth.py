@@ -217,7 +217,8 @@ def oauth_error(raw: bytes, redactor: Redactor) -> str:
     description = body.get("error_description") or body.get("errorSummary")
     # A code is one word: the first, once redacted, in code characters only.
     words = upstream_text(str(code), redactor, 200).split() if code else []
-    code_text = re.sub(r"[^A-Za-z0-9_.:\[\]-]", "", words[0])[:64] if words else ""
+    # Redacted again once filtered: dropped characters must not join pieces into a secret.
+    code_text = redactor.redact(re.sub(r"[^A-Za-z0-9_.:\[\]-]", "", words[0]))[:64] if words else ""
     text = code_text or "no error code"
     if isinstance(description, str) and description.strip():
         text += ": " + upstream_text(description, redactor)

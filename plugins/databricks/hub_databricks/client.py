@@ -301,7 +301,8 @@ def summarise_error(raw: bytes, status: int, redactor: Redactor = NO_SECRETS) ->
     message = _redact(" ".join(message[:4000].split()), redactor)[:160]
     parts = [str(status)]
     if code:
-        parts.append(re.sub(r"[^A-Za-z0-9_.\[\]-]", "", _redact(code[:400], redactor))[:64])
+        # Redacted again once filtered: dropped characters must not join pieces into a secret.
+        parts.append(_redact(re.sub(r"[^A-Za-z0-9_.\[\]-]", "", _redact(code[:400], redactor)), redactor)[:64])
     text = " ".join(parts)
     return f"{text}: {message}" if message else text
 
