@@ -168,6 +168,37 @@ async def test_a_slightly_ahead_clock_is_tolerated(server, fake):
     assert int(response.headers["Cache-Control"].rsplit("=", 1)[1]) <= 300
 
 
+WRONG_TYPES = {
+    "hash": lambda r, key: r.hset(key, "until", "1"),
+    "list": lambda r, key: r.rpush(key, "x"),
+    "set": lambda r, key: r.sadd(key, "x"),
+    "zset": lambda r, key: r.zadd(key, {"x": 1}),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WRONG_TYPES))
+async def test_a_pause_of_the_wrong_redis_type_is_ignored(server, fake, warnings, kind):
+    url, r = server
+    WRONG_TYPES[kind](r, BLOCK)
+    async with app_client(replica(url)) as client:
+        await every_route_answers(client)
+    assert fake.list_calls == 1 and len(ignored(warnings)) == 1
+    assert not [m for m in (x.getMessage() for x in warnings.records) if "Shared cache unavailable" in m]
+
+
+@pytest.mark.parametrize("kind", sorted(WRONG_TYPES))
+async def test_a_lock_of_the_wrong_redis_type_gets_an_expiry(server, fake, kind):
+    url, r = server
+    WRONG_TYPES[kind](r, LOCK)
+    async with app_client(replica(url, discovery_timeout=2.0)) as client:
+        # Another "replica" holds the lock: a 503 at the deadline, or a 200 if it expired first; never a 500.
+        assert (await client.get(URL)).status_code in (200, 503)
+        assert 0 < r.pttl(LOCK) <= 2000 or not r.exists(LOCK)
+    await eventually(lambda: not r.exists(LOCK), what="the stray lock expiring")
+    async with app_client(replica(url, discovery_timeout=2.0)) as client:
+        assert (await client.get(URL)).status_code == 200
+
+
 @pytest.mark.parametrize(
     "value", [b"inf", b"nan", b"1e308", b"junk", b"\xff" * 300, b"FAR"], ids=lambda v: v[:8].decode("latin-1")
 )
