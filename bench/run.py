@@ -1,8 +1,8 @@
 """Benchmarks for hub-core: warm throughput, stampede, scale of one workspace, start-up, memory, bounds,
-a huge token response.
+a huge token response, a forged list in Redis.
 
     .venv/bin/python bench/run.py              # all of them, prints a Markdown table
-    .venv/bin/python bench/run.py --only warm  # or stampede, scale, breakdown, startup, memory, bounds, token
+    .venv/bin/python bench/run.py --only warm  # or stampede, scale, breakdown, startup, memory, bounds, token, shared
 
 Needs `wrk` and `redis-server` (Debian packages). Every server runs on 127.0.0.1.
 Figures are comparable only within one run on one machine.
@@ -474,10 +474,36 @@ def bench_token(size: int) -> None:
     row("huge token response: peak RSS", f"{before:.0f} -> {after:.0f} MiB", "no growth with the body")
 
 
+def bench_shared(count: int) -> None:
+    print(f"8. a forged list of {count:,} tiny endpoints in Redis, no signing key", flush=True)
+    import redis
+
+    from hub_core.hub import EndpointListCodec
+    from hub_core.models import Endpoint
+
+    endpoint = Endpoint(provider="databricks", name="forged", target="default", served_by="foundation")
+    payload = EndpointListCodec().encode([endpoint.model_copy(update={"name": f"e{i}"}) for i in range(count)])
+    with redis_server() as (redis_url, _), fake_workspace(2, scenario="rich") as url:
+        client = redis.Redis.from_url(redis_url)
+        # Dated ahead (within the allowed clock skew) so that the replica adopts it on its first read.
+        entry = {"fetched_at": repr(time.time() + 20), "payload": payload}
+        client.hset("hub:v1:entry:databricks:default", mapping=entry)
+        env = {**databricks_env(url), "HUB_REDIS_URL": redis_url, "HUB_DISCOVERY_TIMEOUT": "60"}
+        with running_hub("--no-access-log", **env) as base:
+
+            def read() -> str:
+                response = httpx.get(f"{base}/public/databricks/endpoints", timeout=120)
+                return f"{response.status_code}, {len(response.content) / 1e6:.0f} MB"
+
+            stall, outcome = probe_stall(base, read)
+        client.close()
+    row(f"forged {len(payload) / 1e6:.0f} MB Redis list: max /healthz latency", f"{stall:.0f} ms ({outcome})", "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=["warm", "stampede", "scale", "breakdown", "startup", "memory", "bounds", "token"]
+        "--only", choices=["warm", "stampede", "scale", "breakdown", "startup", "memory", "bounds", "token", "shared"]
     )
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
     parser.add_argument("--connections", type=int, default=50)
@@ -499,6 +525,7 @@ def main() -> None:
         "memory": bench_memory,
         "bounds": bench_bounds,
         "token": lambda: bench_token(500_000_000),
+        "shared": lambda: bench_shared(150_000),
     }
     for name, step in steps.items():
         if args.only in (None, name):
