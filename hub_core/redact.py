@@ -42,6 +42,7 @@ CREDENTIAL_PATTERN = re.compile(
 # any number of backslashes (an escape escaped again).
 ESCAPE = re.compile(r"\\+(?:u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|(/))")
 _ESCAPE_BYTES = re.compile(ESCAPE.pattern.encode())
+_AN_ESCAPE = re.compile(rb"\\[ux/]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
@@ -173,8 +174,10 @@ class Redactor:
         if any(form in folded for form in forms):
             return True
         # An escaped secret (``\u0041``, ``\/``), as in JSON text that nobody decoded.
-        unescaped = _ESCAPE_BYTES.sub(_unescaped_bytes, folded) if b"\\" in folded else folded
-        return unescaped is not folded and any(form in unescaped.lower() for form in forms)
+        if not _AN_ESCAPE.search(folded):  # quick: most lists hold none
+            return False
+        unescaped = _ESCAPE_BYTES.sub(_unescaped_bytes, folded).lower()
+        return any(form in unescaped for form in forms)
 
     def found_in_data(self, value: Any) -> bool:
         """``found_in`` for every string (and dict key) in JSON-like ``value``, at any depth."""
