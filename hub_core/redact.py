@@ -67,12 +67,15 @@ def _fold(text: str) -> str:
 
 
 def unescape(text: str) -> str:
-    """``text`` with JSON and bytes-repr escapes decoded (a surrogate becomes U+FFFD)."""
+    """``text`` with JSON and bytes-repr escapes decoded; a surrogate becomes U+FFFD and a control
+    character a space, so decoding cannot add a line break to a message."""
     return ESCAPE.sub(_unescaped, text) if "\\" in text else text
 
 
 def _unescaped(match: re.Match[str]) -> str:
     code = int(match[1] or match[2], 16) if match[3] is None else ord("/")
+    if code < 0x20 or code == 0x7F:
+        return " "
     return "\ufffd" if 0xD800 <= code <= 0xDFFF else chr(code)
 
 

@@ -166,3 +166,4 @@ def test_escapes_are_left_alone_where_they_hide_no_secret():
     text = 'a JSON text: {"name": "caf\\u00e9", "emoji": "\\ud83d\\ude00", "path": "a\\/b"}'
     assert redactor.redact(text) == text
     assert redactor.redact(f"\\ud83d{_escaped(SECRET)}").encode()  # no lone surrogate comes out
+    assert "\n" not in redactor.redact(f"{_escaped(SECRET)}\\u000aforged log line")
