@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.params import Depends
 
 from hub_core import __version__
-from hub_core.api import page, public, v1
+from hub_core.api import litellm_export, page, public, v1
 from hub_core.api.deps import HUB_STATE_KEY
 from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.problems import install_problem_handlers
@@ -40,6 +40,7 @@ def build_router(hub: Hub, dependencies: Sequence[Depends] | None = None) -> API
     router = APIRouter(dependencies=guards, responses=SECURITY_PROBLEM_RESPONSES)
     router.include_router(public.router)
     router.include_router(v1.router)
+    router.include_router(litellm_export.router)
     for name in hub.registry.loaded():
         try:
             extra = hub.registry.call_sync(name, "provider_routes")
