@@ -435,14 +435,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error_code": "BAD_REQUEST", "message": "The request body is not a JSON object."})
             return
         rest = path[len(QUERY_PREFIX) + 1 :]
+        name: str = ""
+        kind: str | None = None
         if rest in ("chat/completions", "embeddings", "completions"):
-            name, kind = body.get("model"), rest
+            model = body.get("model")
+            name, kind = (model if isinstance(model, str) else ""), rest
         elif rest.endswith("/invocations") and "/" not in rest[: -len("/invocations")]:
             name, kind = unquote(rest[: -len("/invocations")]), None
         else:
             self._not_found("POST", path)
             return
-        endpoint = self.ws._find(name) if isinstance(name, str) and name else None
+        endpoint = self.ws._find(name) if name else None
         if endpoint is None:
             status, headers, error = _envelope("errors/404_resource_does_not_exist.json")
             error["message"] = f"Endpoint with name '{name}' does not exist."
