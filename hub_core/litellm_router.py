@@ -53,20 +53,20 @@ def resolve_references(value: Any, lookup: Callable[[str], str | None] | None = 
         return [resolve_references(v, lookup) for v in value]
     if isinstance(value, str) and value.startswith(ENV_REFERENCE):
         name = value[len(ENV_REFERENCE) :]
-        resolved = (lookup or _litellm_secret)(value)
+        resolved = (lookup or _litellm_secret)(name)
         if resolved is None:
             raise MissingVariableError(name)
         return resolved
     return value
 
 
-def _litellm_secret(reference: str) -> str | None:
+def _litellm_secret(name: str) -> str | None:
     """LiteLLM's own resolver, so a secret manager configured in the proxy applies too."""
     try:
         from litellm.secret_managers.main import get_secret
     except ImportError:  # no litellm: the environment is all there is
-        return os.environ.get(reference[len(ENV_REFERENCE) :])
-    value = get_secret(reference)
+        return os.environ.get(name)
+    value = get_secret(ENV_REFERENCE + name)
     return value if isinstance(value, str) and value else None
 
 
