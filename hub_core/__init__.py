@@ -5,6 +5,8 @@ What plugins may import lives here: the ``hookimpl`` marker, the models and the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from hub_core.errors import (
     BadRequestError,
     HubError,
@@ -27,10 +29,15 @@ from hub_core.models import (
     Target,
     live_model_group,
 )
+from hub_core.redact import REDACTED, Redactor
+
+if TYPE_CHECKING:
+    from hub_core.api.bodies import body_schema, json_body
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "REDACTED",
     "BadRequestError",
     "Deployment",
     "Endpoint",
@@ -43,11 +50,24 @@ __all__ = [
     "ProviderInfo",
     "ProviderStatus",
     "ProviderUnavailableError",
+    "Redactor",
     "ServedEntity",
     "Target",
     "UnknownProviderError",
     "__version__",
+    "body_schema",
     "gc_paused",
     "hookimpl",
+    "json_body",
     "live_model_group",
 ]
+# Imported on first use, so that ``import hub_core`` does not import FastAPI.
+_LAZY = {"body_schema": "hub_core.api.bodies", "json_body": "hub_core.api.bodies"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hub_core' has no attribute {name!r}")

@@ -10,15 +10,17 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.params import Depends
+from fastapi.responses import JSONResponse
 
 from hub_core import __version__
 from hub_core.api import litellm_export, page, public, v1
+from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import HUB_STATE_KEY
 from hub_core.api.fastpath import ModelHubFastPath
-from hub_core.api.problems import install_problem_handlers
+from hub_core.api.problems import install_problem_handlers, is_hub_path
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
-from hub_core.logs import configure_logging, redact_access_log
+from hub_core.logs import configure_logging, redact_library_logs
 from hub_core.security import SECURITY_PROBLEM_RESPONSES, api_key_dependency, refuse_credentials_in_query
 from hub_core.settings import HubSettings
 
@@ -73,8 +75,11 @@ def include_hub(
     hub = hub or Hub.from_settings(settings)
     setattr(app.state, HUB_STATE_KEY, hub)
     app.include_router(build_router(hub, dependencies))
+    # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
+    limit = hub.settings.max_request_bytes
+    app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else is_hub_path)
     install_problem_handlers(app, own_app=own_app)
-    redact_access_log()
+    redact_library_logs()
     return hub
 
 
@@ -103,5 +108,10 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        report = hub.readiness()
+        return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     return app

@@ -12,6 +12,9 @@ circuit for ``breaker_cooldown`` seconds; the next refresh after that is the one
 
 With a shared store (Redis) the entries, the single-flight lock and the Retry-After
 blocks are shared between replicas; the local memory stays the first, fast layer.
+What the shared store holds is not trusted: an entry whose time is not finite, lies in
+the future or whose payload does not decode, and a pause that is not a bounded time,
+are treated as a miss and logged once per key (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -32,6 +36,8 @@ logger = logging.getLogger("hub_core.cache")
 T = TypeVar("T")
 _R = TypeVar("_R")
 SHARED_RETRY_SECONDS = 5.0
+MAX_CLOCK_SKEW = 30.0  # seconds a shared entry's time may lie ahead of ours (replicas' clocks)
+MAX_BLOCK_SECONDS = 600.0  # the longest Retry-After pause that is shared, or believed when read
 Loader = Callable[[], Awaitable[T]]
 
 
@@ -91,6 +97,10 @@ class SharedStoreError(Exception):
     """The shared store is unreachable; the cache carries on from memory."""
 
 
+class SharedEntryInvalid(Exception):
+    """What the shared store holds for a key cannot be trusted; the cache treats it as a miss."""
+
+
 class DiscoveryCache(Generic[T]):
     def __init__(
         self,
@@ -113,6 +123,7 @@ class DiscoveryCache(Generic[T]):
         self._flights: dict[str, asyncio.Task[Cached[T]]] = {}
         self._shared_down_until = 0.0
         self._shared_reported = False
+        self._invalid_reported: set[str] = set()  # keys whose bad shared entry was logged
         self.loads = 0  # upstream calls made by this process, for tests and the benchmark
 
     # -- reading --------------------------------------------------------------------
@@ -157,21 +168,56 @@ class DiscoveryCache(Generic[T]):
                 raise self._unavailable(key, error, wait, had_entry=True) from None
             raise
 
+    def state(self, key: str) -> str:
+        """What the cache knows about ``key`` now, without loading: ``fresh``, ``stale``
+        (servable), ``failing`` (the last refresh failed, nothing servable) or ``unknown``."""
+        now = self.clock()
+        entry = self._entries.get(key)
+        if entry is not None and now - entry.fetched_at < self.policy.ttl:
+            return "fresh"
+        if entry is not None and self._servable(entry, now):
+            return "stale"
+        return "failing" if key in self._failures else "unknown"
+
     def _servable(self, entry: Cached[T], now: float) -> bool:
         return now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl
 
     async def _adopt_shared(self, key: str, entry: Cached[T] | None) -> Cached[T] | None:
-        """A newer list that another replica stored, if any."""
-        found = await self._shared_call(self.shared.get(key) if self.shared else None)
+        """A newer list that another replica stored, if any; anything untrustworthy is a miss."""
+        found = await self._shared_call(self.shared.get(key) if self.shared else None, key)
         if not found:
             return entry
         fetched_at, payload = found
+        if not (math.isfinite(fetched_at) and 0 < fetched_at <= self.clock() + MAX_CLOCK_SKEW):
+            self._report_invalid(key, f"its fetched_at ({fetched_at!r}) is not a finite time in the past")
+            return entry
         if entry is not None and entry.fetched_at >= fetched_at:
             return entry
         assert self.codec is not None
-        adopted = Cached(self.codec.decode(payload), fetched_at)
+        try:
+            value = self.codec.decode(payload)
+        except Exception as error:  # junk, truncated or wrong-shaped payloads
+            self._report_invalid(key, f"its payload does not decode ({type(error).__name__})")
+            return entry
+        self._invalid_reported.discard(key)
+        adopted = Cached(value, min(fetched_at, self.clock()))
         self._store(key, adopted)
         return adopted
+
+    def _report_invalid(self, key: str, reason: str) -> None:
+        if key not in self._invalid_reported:
+            self._invalid_reported.add(key)
+            logger.warning("Ignoring the shared cache's entry for %s: %s; treated as a miss", key, reason)
+
+    async def _shared_block(self, key: str) -> float | None:
+        """When the shared Retry-After pause for ``key`` ends, if it is a believable time."""
+        until = await self._shared_call(self.shared.blocked_until(key) if self.shared else None, key)
+        if until is None:
+            return None
+        if not (math.isfinite(until) and until <= self.clock() + MAX_BLOCK_SECONDS + MAX_CLOCK_SKEW):
+            self._report_invalid(key, f"its Retry-After pause ({until!r}) is not a bounded time")
+            return None
+        return until
 
     # -- refreshing -----------------------------------------------------------------
 
@@ -210,14 +256,14 @@ class DiscoveryCache(Generic[T]):
         entry = await self._adopt_shared(key, known)
         if entry is not None and entry is not known and self.clock() - entry.fetched_at < self.policy.ttl:
             return entry  # another replica refreshed it: no upstream call
-        blocked = await self._shared_call(self.shared.blocked_until(key))
+        blocked = await self._shared_block(key)
         if blocked and blocked > self.clock():
             wait = blocked - self.clock()
             raise ProviderUnavailableError(
                 f"Discovery for {key} is paused for {wait:.0f} s at the upstream's request (Retry-After).",
                 retry_after=max(1, int(wait + 0.999)),
             )
-        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline))
+        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline), key)
         if token is None and self._shared_up():
             return await self._wait_for_other_replica(key)
         try:
@@ -229,7 +275,7 @@ class DiscoveryCache(Generic[T]):
             return await self._load(key, loader)
         finally:
             if token:
-                await self._shared_call(self.shared.release(key, token))
+                await self._shared_call(self.shared.release(key, token), key)
 
     async def _wait_for_other_replica(self, key: str) -> Cached[T]:
         """Another replica holds the lock: wait for the list it stores (within our deadline)."""
@@ -262,7 +308,7 @@ class DiscoveryCache(Generic[T]):
         self._failures.pop(key, None)
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
-            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl))
+            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl), key)
         return entry
 
     def _store(self, key: str, entry: Cached[T]) -> None:
@@ -293,11 +339,12 @@ class DiscoveryCache(Generic[T]):
             if count == self.policy.breaker_threshold:
                 logger.warning("Discovery for %s failed %d times; pausing it for %g s", key, count, wait)
         retry_after = getattr(error, "retry_after", None)
-        if isinstance(retry_after, (int, float)):
+        if isinstance(retry_after, (int, float)) and math.isfinite(retry_after):
             wait = max(wait, float(retry_after))
-            if self.shared is not None:
+            if self.shared is not None and retry_after > 0:
+                until = self.clock() + min(float(retry_after), MAX_BLOCK_SECONDS)
                 asyncio.get_running_loop().create_task(
-                    self._shared_call(self.shared.block(key, self.clock() + float(retry_after)))
+                    self._shared_call(self.shared.block(key, until), key)
                 ).add_done_callback(_consume_exception)
         self._failures[key] = _Failures(error, self.clock() + wait, count)
         logger.warning("Refreshing %s failed: %s", key, error)
@@ -320,8 +367,10 @@ class DiscoveryCache(Generic[T]):
     def _shared_up(self) -> bool:
         return self.shared is not None and self.clock() >= self._shared_down_until
 
-    async def _shared_call(self, call: Awaitable[_R] | None) -> _R | None:
-        """Run one shared-store call; on failure, log once and fall back to memory for a while."""
+    async def _shared_call(self, call: Awaitable[_R] | None, key: str = "") -> _R | None:
+        """Run one shared-store call; on failure, log once and fall back to memory for a while.
+
+        What the store holds for ``key`` being untrustworthy is a miss (None), logged once."""
         if call is None:
             return None
         if not self._shared_up():
@@ -330,6 +379,9 @@ class DiscoveryCache(Generic[T]):
             return None
         try:
             result = await call
+        except SharedEntryInvalid as error:
+            self._report_invalid(key or "a key", str(error))
+            return None
         except SharedStoreError as error:
             if not self._shared_reported:
                 logger.warning("Shared cache unavailable (%s); serving from memory until it is back", error)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import inspect
@@ -62,6 +63,19 @@ class ProviderFailedToLoadError(ProviderUnavailableError):
     title = "Provider failed to load"
 
 
+class AllProvidersFailedError(ProviderUnavailableError):
+    slug = "all-providers-failed"
+    title = "Every provider failed"
+
+
+class ViewList(list["ProviderView"]):
+    """The views of a merged answer, and the providers it had to leave out (name -> why)."""
+
+    def __init__(self, views: list[ProviderView], left_out: dict[str, str] | None = None) -> None:
+        super().__init__(views)
+        self.left_out: dict[str, str] = dict(left_out or {})
+
+
 @dataclass
 class ProviderView:
     """One provider's current model-hub data, converted and serialised once per refresh.
@@ -110,14 +124,23 @@ class ProviderView:
         return result
 
 
+FAILED_HEADER = "X-Hub-Failed-Providers"
+
+
 @dataclass(frozen=True)
 class Freshness:
-    """How fresh a response is, for the Age, ETag, Cache-Control and X-Hub-Stale headers."""
+    """How fresh a response is, for the Age, ETag, Cache-Control and X-Hub-Stale headers.
+
+    ``failed`` names the providers whose data is missing from the answer, wholly or for some
+    targets: such an answer says so in ``X-Hub-Failed-Providers``, is not to be cached
+    (``max-age=0``) and has no ETag, so no client or cache revalidates it as complete.
+    """
 
     etag: str
     stale: bool
     fetched_at: float | None
     max_age: int
+    failed: tuple[str, ...] = ()
 
     def variant(self, *parts: str) -> Freshness:
         """The same freshness for another representation of the data (a page, a filter)."""
@@ -131,8 +154,11 @@ class Freshness:
         headers = {
             "ETag": f'"{self.etag}"',
             "X-Hub-Stale": "true" if self.stale else "false",
-            "Cache-Control": f"public, max-age={0 if self.stale else self.max_age}",
+            "Cache-Control": f"public, max-age={0 if self.stale or self.failed else self.max_age}",
         }
+        if self.failed:
+            del headers["ETag"]
+            headers[FAILED_HEADER] = ", ".join(self.failed)
         if self.fetched_at is not None:
             headers["Age"] = str(max(0, int(now - self.fetched_at)))
         return headers
@@ -169,15 +195,25 @@ class Hub:
         self._views: dict[str, tuple[tuple[Any, ...], ProviderView]] = {}
         self._builds: dict[tuple[str, tuple[Any, ...]], asyncio.Task[ProviderView]] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._warming: dict[str, asyncio.Task[None]] = {}
 
     def freshness(self, views: list[ProviderView], etag: str | None = None) -> Freshness:
         fetched = [v.fetched_at for v in views if v.fetched_at is not None]
         fetched_at = min(fetched) if fetched else None
         ttl = self.settings.cache_ttl
-        max_age = int(ttl) if fetched_at is None else max(0, int(fetched_at + ttl - time.time()))
+        # Never more than the TTL, whatever time a list claims (a shared entry may be wrong).
+        max_age = int(ttl) if fetched_at is None else min(int(ttl), max(0, int(fetched_at + ttl - time.time())))
         if etag is None:
             etag = views[0].etag if len(views) == 1 else _combined_etag(views)
-        return Freshness(etag=etag, stale=any(v.stale for v in views), fetched_at=fetched_at, max_age=max_age)
+        left_out = views.left_out if isinstance(views, ViewList) else {}
+        failed = sorted({*left_out, *(v.provider for v in views if v.errors)})
+        return Freshness(
+            etag=etag,
+            stale=any(v.stale for v in views),
+            fetched_at=fetched_at,
+            max_age=max_age,
+            failed=tuple(_header_safe(name) for name in failed),
+        )
 
     @classmethod
     def from_settings(cls, settings: HubSettings | None = None) -> Hub:
@@ -187,7 +223,7 @@ class Hub:
     async def aclose(self) -> None:
         """Stop background refreshes and builds, and close what targets hold (``handle.aclose()``)."""
         await self.cache.aclose()
-        for task in [*self._background, *self._builds.values()]:
+        for task in [*self._background, *self._builds.values(), *self._warming.values()]:
             task.cancel()
         for provider, targets in self._targets.items():
             for target in targets if isinstance(targets, list) else []:
@@ -439,21 +475,26 @@ class Hub:
             errors=view.errors,
         )
 
-    async def model_hub_views(self, provider: str | None = None) -> list[ProviderView]:
-        """One provider's view, or every loaded provider's that can be served."""
+    async def model_hub_views(self, provider: str | None = None) -> ViewList:
+        """One provider's view, or every loaded provider's that can be served, naming those
+        left out. Raises ``AllProvidersFailedError`` when every provider failed."""
         if provider is not None:
-            return [await self.view(provider)]
+            return ViewList([await self.view(provider)])
         names = self.registry.loaded()
         results = await asyncio.gather(*(self.view(n) for n in names), return_exceptions=True)
         views = []
+        left_out: dict[str, BaseException] = {}
         for name, result in zip(names, results, strict=True):
             if isinstance(result, BaseException):
                 if not isinstance(result, Exception):
                     raise result
                 logger.info("Provider %r left out of the merged model hub: %s", name, result)
+                left_out[name] = result
                 continue
             views.append(result)
-        return views
+        if left_out and not views:
+            raise _all_failed(left_out)
+        return ViewList(views, {name: str(error) for name, error in left_out.items()})
 
     async def model_groups(self, provider: str | None = None) -> list[ModelGroup]:
         return [g for v in await self.model_hub_views(provider) for g in v.groups]
@@ -474,6 +515,51 @@ class Hub:
             return bodies[0], self.freshness(views, etag)
         parts = [b[1:-1] for b in bodies if len(b) > 2]
         return b"[" + b",".join(parts) + b"]", self.freshness(views, etag)
+
+    def readiness(self) -> dict[str, Any]:
+        """``/readyz``: ready once every loaded provider has answered or been reported failing.
+
+        Never waits and never calls an upstream itself: a provider not asked yet gets one
+        discovery started in the background and counts as ``pending`` until it ends. Says only
+        each provider's state (``ok``, ``stale``, ``catalog``, ``failing``, ``pending``), no messages.
+        """
+        states: dict[str, str] = {}
+        for name, record in self.registry.records.items():
+            if record.state == "failed_to_load":
+                states[name] = "failing"
+            elif record.state != "disabled":
+                states[name] = self._provider_state(name)
+        for name in [n for n, state in states.items() if state == "pending"]:
+            if name not in self._warming:
+                task = asyncio.get_running_loop().create_task(self._prebuild(name))
+                self._warming[name] = task
+                task.add_done_callback(functools.partial(self._warmed, name))
+        pending = sorted(n for n, state in states.items() if state == "pending")
+        return {
+            "status": "starting" if pending else "ready",
+            "ready": not pending,
+            "pending": pending,
+            "failing": sorted(n for n, state in states.items() if state == "failing"),
+            "providers": states,
+        }
+
+    def _warmed(self, provider: str, _: asyncio.Task[None]) -> None:
+        self._warming.pop(provider, None)
+
+    def _provider_state(self, provider: str) -> str:
+        targets = self._targets.get(provider)
+        if targets is None:
+            return "pending"
+        if isinstance(targets, ProviderConfigError):
+            return "failing"
+        if not targets:
+            return "catalog"
+        states = {self.cache.state(f"{provider}:{t.name}") for t in targets}
+        if "unknown" in states:
+            return "pending"
+        if "failing" in states:
+            return "failing"
+        return "stale" if "stale" in states else "ok"
 
     async def statuses(self) -> list[ProviderStatus]:
         names = self.registry.installed()
@@ -557,8 +643,29 @@ def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:
         return DiscoveryCache(policy)
     from hub_core.redis_store import RedisStore
 
-    store = RedisStore(settings.redis_url.get_secret_value())
+    key = settings.redis_signing_key.get_secret_value() if settings.redis_signing_key else ""
+    store = RedisStore(settings.redis_url.get_secret_value(), signing_key=key.encode() or None)
     return DiscoveryCache(policy, shared=store, codec=EndpointListCodec())
+
+
+def _all_failed(errors: dict[str, BaseException]) -> AllProvidersFailedError:
+    """Every provider failed and none has a list to serve: one 503 naming each."""
+    waits = [
+        int(error.headers["Retry-After"])
+        for error in errors.values()
+        if isinstance(error, HubError) and error.headers.get("Retry-After", "").isdigit()
+    ]
+    reasons = "; ".join(f"{name}: {error}" for name, error in errors.items())
+    return AllProvidersFailedError(
+        f"Every provider failed and none has a list to serve ({reasons}). "
+        "See /public/providers, fix the provider's configuration or wait for its upstream.",
+        retry_after=min(waits) if waits else 5,
+        failed=sorted(errors),
+    )
+
+
+def _header_safe(name: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
 
 
 def _combined_etag(views: list[ProviderView]) -> str:

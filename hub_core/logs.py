@@ -1,4 +1,5 @@
-"""Logging set-up: ``HUB_LOG_LEVEL`` applies to the hub and the libraries it calls."""
+"""Logging set-up: ``HUB_LOG_LEVEL`` applies to the hub and the libraries it calls, and no
+log line carries a credential: access-log query values and upstream header values are redacted."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(numeric)
+    redact_library_logs()
+
+
+def redact_library_logs() -> None:
+    """Attach the hub's redaction filters (idempotent): access-log queries and httpcore's headers."""
+    redact_access_log()
+    redact_http_headers()
 
 
 # -- access-log redaction -------------------------------------------------------------------
@@ -70,3 +78,54 @@ def redact_access_log(logger_names: tuple[str, ...] = ACCESS_LOGGERS) -> None:
         target = logging.getLogger(name)
         if not any(isinstance(f, RedactQueryFilter) for f in target.filters):
             target.addFilter(RedactQueryFilter())
+
+
+# -- upstream header values ---------------------------------------------------------------
+
+# httpcore logs at DEBUG from these loggers; ``receive_response_headers.complete`` carries the
+# upstream's response headers verbatim (an echoed Authorization header, a Set-Cookie).
+HTTPCORE_LOGGERS = ("httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy", "httpcore.socks")
+_BYTES = r"b'(?:[^'\\]|\\.)*'|b\"(?:[^\"\\]|\\.)*\""
+HEADER_PAIR = re.compile(rf"\((?P<name>{_BYTES}), (?:{_BYTES})\)")
+STATUS = re.compile(r"return_value=\((?:b'[^']*', )?(\d{3})\b")
+
+
+def _header_name(literal: str) -> str:
+    return literal[2:-1][:64]
+
+
+def hide_header_values(message: str) -> str:
+    """``receive_response_headers.complete return_value=(b'HTTP/1.1', 200, b'OK', [(b'X', b'v')])``
+    -> ``receive_response_headers.complete status=200 headers=X (values hidden)``. Any other
+    message that mentions headers keeps only its event name."""
+    event = message.split(" ", 1)[0]
+    if "return_value=" not in message:
+        return event
+    status = STATUS.search(message)
+    names = [_header_name(m.group("name")) for m in HEADER_PAIR.finditer(message)]
+    parts = [event]
+    if status:
+        parts.append(f"status={status.group(1)}")
+    parts.append(f"headers={', '.join(names) or '-'} (values hidden)")
+    return " ".join(parts)
+
+
+class HeaderValueFilter(logging.Filter):
+    """Rewrites httpcore's DEBUG records so header values never reach a handler; names stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot be formatted is dropped, not shown raw
+            return False
+        if "headers" in message:
+            record.msg, record.args = hide_header_values(message), ()
+        return True
+
+
+def redact_http_headers(logger_names: tuple[str, ...] = HTTPCORE_LOGGERS) -> None:
+    """Attach ``HeaderValueFilter`` to httpcore's loggers (idempotent)."""
+    for name in logger_names:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, HeaderValueFilter) for f in target.filters):
+            target.addFilter(HeaderValueFilter())

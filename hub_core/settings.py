@@ -46,6 +46,10 @@ class HubSettings(BaseSettings):
         default=0.0, ge=0, description="Refresh this many seconds before a cached list goes stale."
     )
     redis_url: SecretStr | None = None
+    redis_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Sign shared-cache entries with this key (HMAC-SHA256); unsigned or mis-signed ones are ignored.",
+    )
     api_keys: SecretStr | None = Field(
         default=None,
         description="Hub API keys, comma-separated or @/path/to/file (one per line); set to require a bearer key.",
@@ -58,6 +62,11 @@ class HubSettings(BaseSettings):
     )
     caller_host_suffixes: str = Field(
         default="", description="Extra host suffixes, comma-separated, that callers' own credentials may target."
+    )
+    max_request_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body a hub route accepts, in bytes; a larger one is 413, unread.",
     )
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

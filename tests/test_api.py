@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 import pytest
+from databricks_hubs import databricks_hub
 from fastapi import Depends, FastAPI, Header, HTTPException
 from hubtest_plugins import FailingProvider, StaticProvider, UnconfiguredProvider
 
+from hub_core import Endpoint, ProviderError, Target, hookimpl
 from hub_core.app import include_hub
 from hub_core.testing import app_client, make_hub
+from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 PROBLEM = "application/problem+json"
 
@@ -208,3 +213,166 @@ async def test_a_background_refresh_rebuilds_the_view_before_any_request():
         _, view = hub._views["s"]
         assert [g.model_group for g in view.groups] == ["s/gamma"], "the view was rebuilt in the background"
         assert view._memo.get("body"), "and serialised"
+
+
+# -- a failing provider is visible ------------------------------------------------------------
+
+FAILED = "X-Hub-Failed-Providers"
+# The plain URL takes the ASGI fast path; ?available=false always goes through the FastAPI route.
+MERGED_URLS = ["/public/model_hub", "/public/model_hub?available=false"]
+
+
+class HalfFailingProvider(StaticProvider):
+    """Two targets; the second one's upstream fails."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, targets=2)
+
+    @hookimpl
+    async def discover_endpoints(self, target: Target) -> list[Endpoint]:
+        if target.name == "t1":
+            raise ProviderError(f"Provider {self.name!r}: t1 is down.", provider=self.name)
+        return [Endpoint(provider=self.name, name="alpha", target=target.name, mode="chat", available=False)]
+
+
+@pytest.mark.parametrize("url", MERGED_URLS)
+async def test_a_healthy_merged_answer_is_cacheable_and_names_no_failure(url):
+    hub = make_hub({"a": StaticProvider("a"), "b": StaticProvider("b")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+        again = await client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert response.status_code == 200 and FAILED not in response.headers
+    assert int(response.headers["Cache-Control"].removeprefix("public, max-age=")) > 200
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("url", MERGED_URLS)
+async def test_a_merged_answer_that_left_a_provider_out_says_so(url):
+    hub = make_hub({"ok": StaticProvider("ok"), "down": FailingProvider("down")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+        again = await client.get(url, headers={"If-None-Match": "*"})
+    assert response.status_code == 200 and len(response.json()) == (0 if "available=false" in url else 2)
+    assert response.headers[FAILED] == "down"
+    assert response.headers["Cache-Control"] == "public, max-age=0"
+    assert "ETag" not in response.headers
+    assert again.status_code == 200, "an incomplete answer is never revalidated as current"
+
+
+async def test_an_etag_of_the_complete_answer_does_not_revalidate_an_incomplete_one():
+    down = StaticProvider("down")
+    hub = make_hub({"ok": StaticProvider("ok"), "down": down}, cache_ttl=0, stale_ttl=0)
+    async with app_client(hub) as client:
+        complete = await client.get("/public/model_hub")
+        hub.registry.unregister("down")
+        hub.registry.register(FailingProvider("down"), "down")
+        hub.forget("down")
+        partial = await client.get("/public/model_hub", headers={"If-None-Match": complete.headers["ETag"]})
+    assert partial.status_code == 200 and partial.headers[FAILED] == "down"
+
+
+@pytest.mark.parametrize("url", [*MERGED_URLS, "/public/model_hub?provider=half"])
+async def test_an_answer_missing_some_targets_says_so_too(url):
+    hub = make_hub({"half": HalfFailingProvider("half")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+    assert response.status_code == 200 and response.json()
+    assert response.headers[FAILED] == "half" and response.headers["Cache-Control"] == "public, max-age=0"
+
+
+@pytest.mark.parametrize("url", MERGED_URLS)
+async def test_when_every_provider_failed_the_merged_answer_is_503(url):
+    hub = make_hub({"down": FailingProvider("down"), "gone": FailingProvider("gone")})
+    async with app_client(hub) as client:
+        response = await client.get(url)
+    assert response.status_code == 503 and response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["type"] == "urn:hub-core:problem:all-providers-failed"
+    assert body["failed"] == ["down", "gone"] and "upstream said no" in body["detail"]
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "ETag" not in response.headers and "max-age=300" not in response.headers.get("Cache-Control", "")
+
+
+async def test_no_providers_at_all_is_an_empty_answer_not_a_failure():
+    async with app_client(make_hub({})) as client:
+        response = await client.get("/public/model_hub")
+    assert response.status_code == 200 and response.json() == [] and FAILED not in response.headers
+
+
+# -- /readyz --------------------------------------------------------------------------------
+
+
+async def wait_ready(client: Any) -> Any:
+    for _ in range(400):  # event-free but generous: readiness comes from a background discovery
+        response = await client.get("/readyz")
+        if response.status_code == 200:
+            return response
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"/readyz never became ready: {response.text}")
+
+
+async def test_readyz_is_ready_once_every_provider_answered_or_failed():
+    ok, down = StaticProvider("ok"), FailingProvider("down")
+    hub = make_hub({"ok": ok, "down": down, "none": UnconfiguredProvider()})
+    async with app_client(hub) as client:
+        first = await client.get("/readyz")
+        assert first.status_code == 503 and first.json()["status"] == "starting"
+        assert set(first.json()["pending"]) == {"ok", "down", "none"}
+        assert ok.discover_calls == 0 or first.json()["pending"], "readyz never waits for an upstream"
+        ready = await wait_ready(client)
+        health = await client.get("/healthz")
+    body = ready.json()
+    assert body["status"] == "ready" and body["pending"] == [] and body["failing"] == ["down"]
+    assert body["providers"] == {"ok": "ok", "down": "failing", "none": "catalog"}
+    assert ok.discover_calls == 1, "readiness started one discovery, and the requests reuse it"
+    assert health.json() == {"status": "ok"}
+
+
+async def test_readyz_names_no_secret_or_message_and_healthz_stays_liveness_only():
+    hub = make_hub({"down": FailingProvider("down")})
+    async with app_client(hub) as client:
+        ready = await wait_ready(client)
+        health = await client.get("/healthz")
+    assert "upstream said no" not in ready.text
+    assert ready.json()["providers"] == {"down": "failing"}
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+
+# -- the same with the Databricks plugin and its fake workspace ---------------------------------
+
+
+@pytest.fixture
+def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
+    with FakeWorkspace(rich_workspace()) as fake:
+        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
+        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
+        yield fake
+
+
+async def test_the_only_provider_with_a_bad_token_is_a_503_not_an_empty_list(workspace, monkeypatch):
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-not-the-right-one")
+    async with app_client(databricks_hub()) as client:
+        merged = await client.get("/public/model_hub")
+        ready = await wait_ready(client)
+    assert merged.status_code == 503, merged.text
+    assert merged.json()["type"] == "urn:hub-core:problem:all-providers-failed"
+    assert ready.json()["failing"] == ["databricks"]
+
+
+async def test_the_only_provider_past_its_stale_window_is_a_503(workspace):
+    async with app_client(databricks_hub(cache_ttl=0.05, stale_ttl=0.05)) as client:
+        assert (await client.get("/public/model_hub")).status_code == 200
+        workspace.inject("500", times=50)
+        await asyncio.sleep(0.3)  # at least past both windows, however slow the machine
+        merged = await client.get("/public/model_hub")
+    assert merged.status_code == 503 and merged.headers["content-type"] == PROBLEM
+
+
+async def test_the_v1_model_hub_names_a_left_out_provider_and_is_503_when_all_failed():
+    partly = make_hub({"ok": StaticProvider("ok"), "down": FailingProvider("down")})
+    async with app_client(partly) as client:
+        page = await client.get("/public/v1/model_hub")
+    assert page.status_code == 200 and page.headers[FAILED] == "down" and "ETag" not in page.headers
+    async with app_client(make_hub({"down": FailingProvider("down")})) as client:
+        failed = await client.get("/public/v1/model_hub")
+    assert failed.status_code == 503 and failed.json()["type"] == "urn:hub-core:problem:all-providers-failed"

@@ -44,9 +44,10 @@ class ModelHubFastPath:
             await self.app(scope, receive, send)  # the route renders the problem
             return
         headers = freshness.headers()
-        etag = headers["ETag"]
+        etag = headers.get("ETag")  # none on an answer that left a failing provider out
         if_none_match = _header(scope, b"if-none-match")
-        status = 304 if if_none_match and (etag in if_none_match or if_none_match.strip() == "*") else 200
+        fresh = etag is not None and if_none_match and (etag in if_none_match or if_none_match.strip() == "*")
+        status = 304 if fresh else 200
         raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         if status == 200:
             raw_headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from hub_core.api.bodies import RequestTooLargeError, too_large_problem
 from hub_core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, HubError
 
 logger = logging.getLogger("hub_core.api")
@@ -37,34 +38,57 @@ async def hub_error_handler(request: Request, exc: Exception) -> Response:
     return problem_response(exc.problem(instance=request.url.path), exc.headers)
 
 
+# A problem lists at most this many errors: a body of 100,000 bad fields must not become a
+# 50 MB answer. ``error_count`` says how many there were.
+MAX_LISTED_ERRORS = 5
+MAX_LOC_PARTS = 8
+MAX_LOC_PART = 64
+MAX_MESSAGE = 200
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listed(error: Any) -> dict[str, Any]:
+    loc = error.get("loc", ()) if isinstance(error, dict) else ()
+    parts = [_short(str(part), MAX_LOC_PART) for part in list(loc)[:MAX_LOC_PARTS]]
+    return {
+        "loc": parts,
+        "msg": _short(str(error.get("msg", "")), MAX_MESSAGE) if isinstance(error, dict) else "",
+        "type": _short(str(error.get("type", "")), MAX_LOC_PART) if isinstance(error, dict) else "",
+    }
+
+
+def _names(errors: list[dict[str, Any]], total: int) -> str:
+    if any(e["type"] == "json_invalid" for e in errors):
+        return "the request body (it is not valid JSON)"
+    names = list(dict.fromkeys(".".join(e["loc"][1:] or e["loc"]) for e in errors))
+    text = ", ".join(names) or "the request"
+    return f"{text} and {total - len(errors):,} more" if total > len(errors) else text
+
+
 async def validation_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    # Name the parameters and what is wrong; never echo the submitted values.
-    errors = [
-        {
-            "loc": [str(part) for part in error.get("loc", ())],
-            "msg": error.get("msg", ""),
-            "type": error.get("type", ""),
-        }
-        for error in exc.errors()
-    ]
-    if any(e["type"] == "json_invalid" for e in errors):
-        names = "the request body (it is not valid JSON)"
-    else:
-        names = ", ".join(".".join(e["loc"][1:] or e["loc"]) for e in errors) or "the request"
+    # Name the parameters and what is wrong; never echo the submitted values. At most a few.
+    raw = exc.errors()
+    errors = [_listed(error) for error in list(raw[:MAX_LISTED_ERRORS])]
     body = {
         "type": PROBLEM_BASE + "invalid-parameter",
         "title": "Invalid request parameter",
         "status": 400,
-        "detail": f"Invalid value for {names}.",
+        "detail": f"Invalid value for {_names(errors, len(raw))}.",
         "instance": request.url.path,
         "errors": errors,
+        "error_count": len(raw),
     }
     return problem_response(body)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, RequestTooLargeError):
+        return problem_response(too_large_problem(request.url.path, exc), {"Connection": "close"})
     slug = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
         exc.status_code, "http-error"
     )

@@ -34,7 +34,8 @@ class JSONBytes(Response):
 def cached_response(request: Request, body: bytes, freshness: Freshness) -> Response:
     """The body with freshness headers, or 304 when the client already has this version."""
     headers = freshness.headers()
-    if _matches(request.headers.get("if-none-match"), headers["ETag"]):
+    etag = headers.get("ETag")  # none on an answer that left a failing provider out
+    if etag is not None and _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return JSONBytes(body, headers=headers)
 

@@ -215,7 +215,7 @@ async def test_unresolvable_host(server_env, network, resolver, to_fake, open_cl
         {"host": f"https://{WORKSPACE_HOST}", "token": CANARY_CALLER_TOKEN, "api_base": "https://evil.example"},
         {"host": f"https://{WORKSPACE_HOST}", "token": ""},
         {"host": [CANARY_CALLER_TOKEN], "token": {"nested": CANARY_CALLER_TOKEN}},
-        {"host": f"https://{WORKSPACE_HOST}", "token": CANARY_CALLER_TOKEN * 1000},
+        {"host": f"https://{WORKSPACE_HOST}", "token": CANARY_CALLER_TOKEN * 150},  # over 4096 characters
     ],
 )
 async def test_invalid_bodies_are_400_without_echo(server_env, network, resolver, open_client, body):

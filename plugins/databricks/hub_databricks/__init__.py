@@ -5,7 +5,6 @@ The hookimpls are thin; the work lives in config, auth, client, parse and conver
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,15 +43,13 @@ def configured_targets(config: Mapping[str, Any]) -> list[Target]:
 @hookimpl
 async def discover_endpoints(target: Target) -> list[Endpoint]:
     from hub_databricks.client import WorkspaceClient
-    from hub_databricks.parse import parse_endpoints
+    from hub_databricks.parse import parse_endpoints_off_loop
 
     client: WorkspaceClient = target.handle
     items = await client.list_endpoints()
     host = await client.host()
-    if len(items) < 200:
-        return parse_endpoints(items, target=target.name, host=host)
     # Thousands of endpoints take tens of milliseconds to parse: keep the event loop serving.
-    return await asyncio.to_thread(parse_endpoints, items, target=target.name, host=host)
+    return await parse_endpoints_off_loop(items, target=target.name, host=host)
 
 
 @hookimpl

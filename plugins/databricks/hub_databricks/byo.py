@@ -38,14 +38,14 @@ from urllib.parse import urlsplit
 
 import httpcore
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 
-from hub_core import EndpointList, HubError, ProviderError, ProviderUnavailableError
+from hub_core import Endpoint, EndpointList, HubError, ProviderError, ProviderUnavailableError
 from hub_core.api.deps import HubDep
 from hub_core.errors import PROBLEM_MEDIA_TYPE
 from hub_databricks.client import WorkspaceClient
-from hub_databricks.config import PROVIDER, WorkspaceConfig, max_response_bytes
-from hub_databricks.parse import parse_endpoints
+from hub_databricks.config import PROVIDER, WorkspaceConfig, max_endpoints, max_response_bytes
+from hub_databricks.parse import parse_endpoints_off_loop
 
 logger = logging.getLogger("hub_databricks.byo")
 
@@ -92,6 +92,7 @@ def _problem(description: str) -> dict[str, Any]:
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("The body is not one of the two credential shapes"),
+    413: _problem("The body is larger than any valid credentials (16 KiB)"),
     403: _problem("Caller credentials are off (HUB_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
     502: _problem("The workspace rejected the credentials, failed, or its host does not resolve"),
     503: _problem("The workspace did not answer in time, or is rate limiting"),
@@ -135,6 +136,9 @@ class ClientCredentials(_Credentials):
 
 
 CallerCredentials = TokenCredentials | ClientCredentials
+CALLER_CREDENTIALS: TypeAdapter[CallerCredentials] = TypeAdapter(CallerCredentials)
+# A valid body is under 5 KB (host 300, secret 4096, client ID 256 characters).
+MAX_BODY_BYTES = 16 * 1024
 
 
 def require_enabled(hub: HubDep) -> None:
@@ -375,11 +379,18 @@ async def discover(
     addresses = await public_addresses(hostname)
     host = f"https://{hostname}"
     deadline = min(float(getattr(settings, "discovery_timeout", 10.0)), MAX_TIMEOUT)
-    limit = max_response_bytes(provider_config or {}, os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    limit = max_response_bytes(provider_config or {}, env)
     workspace = caller_workspace(credentials, host, timeout=deadline, limit=limit)
+    workspace = workspace.model_copy(update={"max_endpoints": max_endpoints(provider_config or {}, env)})
     client = WorkspaceClient(workspace, transport=make_transport(hostname, addresses))
+
+    async def listed() -> list[Endpoint]:
+        items = await client.list_endpoints()
+        return await parse_endpoints_off_loop(items, target=CALLER_TARGET, host=host)
+
     try:
-        items = await asyncio.wait_for(client.list_endpoints(), timeout=deadline)
+        endpoints = await asyncio.wait_for(listed(), timeout=deadline)
     except asyncio.TimeoutError:
         raise ProviderUnavailableError(
             f"The workspace did not answer within {deadline:g} s.", provider=PROVIDER
@@ -388,7 +399,7 @@ async def discover(
         await client.aclose()
     return EndpointList(
         provider=PROVIDER,
-        endpoints=parse_endpoints(items, target=CALLER_TARGET, host=host),
+        endpoints=endpoints,
         source="live",
         fetched_at=datetime.now(timezone.utc),
     )

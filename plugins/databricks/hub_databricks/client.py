@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError
+from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError, Redactor
 from hub_databricks import __version__
 from hub_databricks.auth import Auth, SdkAuth, auth_for
 from hub_databricks.config import PROVIDER, WorkspaceConfig
@@ -20,18 +20,46 @@ logger = logging.getLogger("hub_databricks.client")
 LIST_PATH = "/api/2.0/serving-endpoints"
 OFF_LOOP_BYTES = 256 * 1024
 REDACTED = "[REDACTED]"
-CREDENTIAL_LIKE = re.compile(
-    r"(?i:bearer|basic)\s+[^\s,;\"']+|\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}|\beyJ[\w-]{8,}(?:\.[\w-]*){0,2}"
-)
+# Invalid UTF-8 bytes become one of these noncharacters (the first the body does not hold),
+# so the endpoints that held them can be found and dropped after decoding.
+NONCHARACTERS = tuple(chr(c) for c in range(0xFDD0, 0xFDF0))
+SURROGATE_RUN = re.compile("[\udc80-\udcff]+")
+# Databricks token shapes, on top of what hub_core's Redactor treats as credential-like.
+CREDENTIAL_LIKE = re.compile(r"\bdapi[0-9a-f]{16,}(?:-\d+)?|\bdose[0-9a-f]{16,}")
+NO_SECRETS = Redactor()  # patterns only, for text with no known secrets to look for
 
 
-def scrub(text: str, workspace: WorkspaceConfig) -> str:
-    """``text`` without the workspace's own secrets, should an upstream have echoed one."""
-    for secret in (workspace.token, workspace.client_secret):
-        value = secret.get_secret_value() if secret is not None else ""
-        if len(value) >= 4:
-            text = text.replace(value, REDACTED)
-    return text
+def loads_lenient(raw: bytes) -> tuple[Any, str | None]:
+    """The decoded body and, when it held invalid UTF-8, the marker that now stands for those bytes.
+
+    One bad byte in one endpoint must not make the whole list undecodable: the bytes are
+    replaced by a marker the body did not contain, and the caller drops what holds it.
+    Raises ``orjson.JSONDecodeError`` when the body is not JSON even so.
+    """
+    try:
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError:
+        text = raw.decode("utf-8", errors="surrogateescape")
+        if not SURROGATE_RUN.search(text):
+            raise  # valid UTF-8, just not JSON
+        lowered = raw.lower()
+        marker = next(
+            (m for m in NONCHARACTERS if m.encode() not in raw and f"\\u{ord(m):04x}".encode() not in lowered), None
+        )
+        if marker is None:
+            raise
+        return orjson.loads(SURROGATE_RUN.sub(marker, text)), marker
+
+
+def holds(value: Any, marker: str) -> bool:
+    """Whether ``marker`` occurs in any key or string inside ``value``."""
+    if isinstance(value, str):
+        return marker in value
+    if isinstance(value, dict):
+        return any(marker in k or holds(v, marker) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds(v, marker) for v in value)
+    return False
 
 
 class WorkspaceClient:
@@ -70,7 +98,7 @@ class WorkspaceClient:
 
     async def list_endpoints(self) -> list[Any]:
         """The raw ``endpoints`` array; ``{}`` (an empty workspace) gives []."""
-        body = await self._get(LIST_PATH)
+        body, marker = await self._get(LIST_PATH)
         if not isinstance(body, dict):
             raise self._error(f"returned a list body that is not a JSON object ({type(body).__name__})")
         endpoints = body.get("endpoints", [])
@@ -78,9 +106,29 @@ class WorkspaceClient:
             return []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
+        if len(endpoints) > self.workspace.max_endpoints:
+            raise self._too_many(len(endpoints))
+        if marker is not None:
+            endpoints = self._drop_invalid_text(endpoints, marker)
         return endpoints
 
-    async def _get(self, path: str) -> Any:
+    def _drop_invalid_text(self, endpoints: list[Any], marker: str) -> list[Any]:
+        kept: list[Any] = []
+        dropped: list[int] = []
+        for position, endpoint in enumerate(endpoints):
+            if holds(endpoint, marker):
+                dropped.append(position)
+            else:
+                kept.append(endpoint)
+        logger.warning(
+            "Workspace %r: skipped %d endpoint(s) holding invalid UTF-8 (list positions %s); the rest are served",
+            self.workspace.name,
+            len(dropped),
+            ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else ""),
+        )
+        return kept
+
+    async def _get(self, path: str) -> tuple[Any, str | None]:
         url = (await self.host()) + path
         for attempt in (1, 2):
             headers = await self.auth.headers(self.http)
@@ -115,8 +163,8 @@ class WorkspaceClient:
                 raise self._status_error(response.status_code, response.headers, raw)
             try:
                 if len(raw) < OFF_LOOP_BYTES:
-                    return orjson.loads(raw)
-                return await asyncio.to_thread(orjson.loads, raw)  # a big list: decode off the event loop
+                    return loads_lenient(raw)
+                return await asyncio.to_thread(loads_lenient, raw)  # a big list: decode off the event loop
             except orjson.JSONDecodeError:
                 raise self._error("returned a body that is not valid JSON") from None
         raise AssertionError("unreachable")
@@ -134,6 +182,17 @@ class WorkspaceClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    def _too_many(self, count: int) -> ProviderError:
+        limit = self.workspace.max_endpoints
+        return ProviderError(
+            f"Databricks workspace {self.workspace.name!r} lists {count:,} serving endpoints, more than the limit "
+            f"of {limit:,}; none are served. If it really has that many, raise HUB_DATABRICKS_MAX_ENDPOINTS "
+            "(or max_endpoints in [providers.databricks]); each 1,000 endpoints take about 16 MB of memory.",
+            provider=PROVIDER,
+            limit=limit,
+            setting="HUB_DATABRICKS_MAX_ENDPOINTS",
+        )
+
     def _too_large(self, limit: int) -> ProviderError:
         size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} byte"
         return self._error(f"returned a body larger than the {size} limit")
@@ -143,7 +202,7 @@ class WorkspaceClient:
 
     def _status_error(self, status: int, headers: httpx.Headers, raw: bytes) -> ProviderError:
         name, method = self.workspace.name, self.auth.method
-        summary = scrub(summarise_error(raw, status), self.workspace)
+        summary = summarise_error(raw, status, self.auth.redactor)
         if status in (401, 403) and _is_auth_failure(status, raw):
             return ProviderAuthError(
                 f"Databricks workspace {name!r} rejected the hub's {method} credentials ({summary}). "
@@ -207,19 +266,24 @@ def _parse_error(raw: bytes) -> tuple[str | None, str]:
     return (code if isinstance(code, str) else None), (message if isinstance(message, str) else "")
 
 
-def summarise_error(raw: bytes, status: int) -> str:
+def summarise_error(raw: bytes, status: int, redactor: Redactor = NO_SECRETS) -> str:
     """``403 PERMISSION_DENIED: first 160 characters of the message`` — never the raw body.
 
-    Anything in the message that looks like a credential (a bearer value, a PAT, a JWT) is
-    replaced, in case an upstream or a proxy in front of it echoes a request header.
+    The secrets ``redactor`` holds, in any form, and anything that looks like a credential
+    (a bearer value, a PAT, a JWT) are replaced before the message is cut, in case an
+    upstream or a proxy in front of it echoes a request header.
     """
     code, message = _parse_error(raw)
-    message = CREDENTIAL_LIKE.sub(REDACTED, " ".join(message.split()))[:160]
+    message = _redact(" ".join(message[:4000].split()), redactor)[:160]
     parts = [str(status)]
     if code:
-        parts.append(code[:64])
+        parts.append(re.sub(r"[^A-Za-z0-9_.\[\]-]", "", _redact(code[:400], redactor))[:64])
     text = " ".join(parts)
     return f"{text}: {message}" if message else text
+
+
+def _redact(text: str, redactor: Redactor) -> str:
+    return CREDENTIAL_LIKE.sub(REDACTED, redactor.redact(text))
 
 
 def _retry_after(headers: httpx.Headers) -> int | None:

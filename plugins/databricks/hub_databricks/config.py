@@ -28,6 +28,9 @@ WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HOST_PATTERN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$")
 INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+# 5x Databricks' default quota of 1,000 serving endpoints per workspace, and the size the hub is
+# benchmarked at; about 80 MB of memory (see docs/benchmarks.md). A longer list is a provider error.
+DEFAULT_MAX_ENDPOINTS = 5000
 
 SETTINGS = [
     "DATABRICKS_HOST",
@@ -39,6 +42,7 @@ SETTINGS = [
     "DATABRICKS_CONFIG_PROFILE",
     "HUB_DATABRICKS_AUTH",
     "HUB_DATABRICKS_MAX_RESPONSE_BYTES",
+    "HUB_DATABRICKS_MAX_ENDPOINTS",
     "[providers.databricks] workspaces",
 ]
 
@@ -61,6 +65,7 @@ class WorkspaceConfig(BaseModel):
     client_id_env: str | None = None
     timeout: float = 10.0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_endpoints: int = DEFAULT_MAX_ENDPOINTS
 
 
 def normalise_host(value: str) -> str:
@@ -74,11 +79,29 @@ def normalise_host(value: str) -> str:
     if host.endswith(":443") and host.startswith("https://"):
         host = host[:-4]
     if not HOST_PATTERN.match(host):
+        hint = " without a user name or password" if "@" in value else ""
         raise ProviderConfigError(
-            f"Databricks host {value!r} is not a workspace URL; use e.g. https://<workspace>.cloud.databricks.com.",
+            f"Databricks host {shown_url(value)!r} is not a workspace URL; use e.g. "
+            f"https://<workspace>.cloud.databricks.com{hint}.",
             provider=PROVIDER,
         )
     return host
+
+
+def shown_url(value: str) -> str:
+    """``value`` fit for a message: no user name or password, no query or fragment, 100 characters at most.
+
+    ``https://user:pa/ss@host/x?token=t`` -> ``https://***@host/x``. Everything before the
+    last ``@`` goes, since a password may itself hold ``/``, ``?`` or ``#``.
+    """
+    text = "".join(ch for ch in value.strip() if ch.isprintable())
+    if "@" in text:
+        scheme, sep, _ = text.partition("://")
+        prefix = f"{scheme}://" if sep and "@" not in scheme else ""
+        text = prefix + "***@" + text.rsplit("@", 1)[1]
+    for mark in ("?", "#"):
+        text = text.split(mark, 1)[0]
+    return text[:100]
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
@@ -265,11 +288,33 @@ def max_response_bytes(config: Mapping[str, Any], environ: Mapping[str, str]) ->
     return limit
 
 
+def max_endpoints(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
+    """The most endpoints one workspace may list: ``[providers.databricks] max_endpoints``, else
+    ``HUB_DATABRICKS_MAX_ENDPOINTS``, else 5,000. A longer list fails that workspace, unparsed."""
+    value: Any = config.get("max_endpoints")
+    where = "[providers.databricks] max_endpoints"
+    if value is None:
+        value, where = _env(environ, "HUB_DATABRICKS_MAX_ENDPOINTS"), "HUB_DATABRICKS_MAX_ENDPOINTS"
+    if value is None:
+        return DEFAULT_MAX_ENDPOINTS
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if isinstance(value, bool) or limit < 1:
+        raise ProviderConfigError(f"{where} must be a whole number of endpoints, at least 1.", provider=PROVIDER)
+    return limit
+
+
 def resolve_workspaces(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[WorkspaceConfig]:
     environ = os.environ if environ is None else environ
-    limit = max_response_bytes(config, environ)
-    if limit != DEFAULT_MAX_RESPONSE_BYTES:
-        return [w.model_copy(update={"max_response_bytes": limit}) for w in _resolve(config, environ)]
+    limits = {
+        "max_response_bytes": max_response_bytes(config, environ),
+        "max_endpoints": max_endpoints(config, environ),
+    }
+    defaults = {"max_response_bytes": DEFAULT_MAX_RESPONSE_BYTES, "max_endpoints": DEFAULT_MAX_ENDPOINTS}
+    if limits != defaults:
+        return [w.model_copy(update=limits) for w in _resolve(config, environ)]
     return _resolve(config, environ)
 
 

@@ -6,9 +6,12 @@ cannot be read is left empty. Only an item without a usable ``name`` is skipped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from hub_core import Endpoint, ServedEntity, gc_paused
 from hub_databricks.config import PROVIDER
@@ -51,6 +54,14 @@ def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, (int, float)) and 0 <= value < 1e15:
         return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
     return None
+
+
+def invocations_url(host: str, name: str) -> str:
+    """``{host}/serving-endpoints/{name}/invocations`` with ``name`` as one escaped path segment.
+
+    A name such as ``../../api/2.0/token/create?x=`` must not reach another API.
+    """
+    return f"{host}/serving-endpoints/{quote(name, safe='')}/invocations"
 
 
 def mode_for(task: str | None) -> str | None:
@@ -106,7 +117,7 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
         logger.warning("Workspace %r: skipped an endpoint that is not a JSON object", target)
         return None
     name = raw.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+    if not isinstance(name, str) or not name.strip(" .") or len(name) > MAX_NAME:
         logger.warning("Workspace %r: skipped an endpoint without a usable name", target)
         return None
     entities = served_entities(raw)
@@ -135,7 +146,7 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
         name=name,
         target=target,
         target_url=host,
-        endpoint_url=f"{host}/serving-endpoints/{name}/invocations",
+        endpoint_url=invocations_url(host, name),
         task=task,
         mode=mode_for(task),
         served_by=_served_by(raw, entities, task),
@@ -154,14 +165,38 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
     )
 
 
-def parse_endpoints(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
+OFF_LOOP_ITEMS = 200
+CHECK_EVERY = 256
+
+
+def parse_endpoints(items: list[Any], *, target: str, host: str, stop: threading.Event | None = None) -> list[Endpoint]:
+    """Every usable endpoint in ``items``. With ``stop`` set, returns early (a partial list that
+    its caller, gone past its deadline, discards)."""
     with gc_paused():
-        return _parse_all(items, target=target, host=host)
+        return _parse_all(items, target=target, host=host, stop=stop)
 
 
-def _parse_all(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
+async def parse_endpoints_off_loop(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
+    """``parse_endpoints`` in a worker thread for big lists, so the event loop keeps serving.
+
+    When the awaiting task is cancelled (the discovery deadline), the thread stops within
+    ``CHECK_EVERY`` items instead of finishing work nobody will use.
+    """
+    if len(items) < OFF_LOOP_ITEMS:
+        return parse_endpoints(items, target=target, host=host)
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(parse_endpoints, items, target=target, host=host, stop=stop)
+    finally:
+        stop.set()
+
+
+def _parse_all(items: list[Any], *, target: str, host: str, stop: threading.Event | None) -> list[Endpoint]:
     endpoints = []
-    for item in items:
+    for index, item in enumerate(items):
+        if stop is not None and index % CHECK_EVERY == 0 and stop.is_set():
+            logger.info("Workspace %r: parsing abandoned after %d of %d endpoints", target, index, len(items))
+            break
         try:
             endpoint = parse_endpoint(item, target=target, host=host)
         except Exception:  # belt and braces: one bad item never fails the list

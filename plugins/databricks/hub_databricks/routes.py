@@ -1,43 +1,102 @@
-"""``GET /public/databricks/serving_endpoints``: the shape of the earlier LiteLLM design."""
+"""``GET /public/databricks/serving_endpoints`` (the shape of the earlier LiteLLM design, with
+secret values redacted) and ``POST /public/databricks/endpoints/discover``."""
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from hub_core import EndpointList
+from hub_core import EndpointList, body_schema, json_body
 from hub_core.api.deps import HubDep
 from hub_databricks import byo
 from hub_databricks.config import PROVIDER
 
-SENSITIVE_KEY = re.compile(r"(key|secret|token|password|credential|private)", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 MAX_DEPTH = 32
+
+# Fields the Databricks API documents as secrets (external-model provider configs; each also
+# has a ``*_plaintext`` twin, which any ``*_plaintext`` name covers). Their values go, whatever
+# their shape; the names stay.
+SECRET_FIELDS = frozenset(
+    {
+        "openai_api_key",
+        "microsoft_entra_client_secret",
+        "anthropic_api_key",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "cohere_api_key",
+        "databricks_api_token",
+        "private_key",
+        "ai21labs_api_key",
+        "palm_api_key",
+        "authorization_details",
+    }
+)
+# Objects whose keys are names (header and environment-variable names) and whose values may be secrets.
+NAME_VALUE_MAPS = frozenset({"headers", "environment_vars", "extra_headers", "custom_headers"})
+# custom_provider_config: ``api_key_auth.key`` is the header's name, ``.value`` its secret.
+AUTH_OBJECTS = {"api_key_auth": frozenset({"key"}), "bearer_token_auth": frozenset()}
+# Undocumented fields that look like credentials. A bare "key" or "value" is not enough,
+# and names of things (``uc_service_credential_name``, ``microsoft_entra_client_id``) are not secrets.
+CREDENTIAL_NAME = re.compile(
+    r"(^|_)(secret|password|passwd|token|api_?key|private_?key|access_?key|credentials?|authorization|"
+    r"bearer|cookie|session|signature)($|_)|\w_key$",
+    re.IGNORECASE,
+)
+NAME_OF_A_THING = re.compile(r"_(name|id|type|arn|url|base|version|region|provider)$", re.IGNORECASE)
 
 router = APIRouter()
 
 
-def redact(value: Any, depth: int = 0) -> Any:
-    """Copy of ``value`` with every credential-like field's value replaced.
+def secret_field(name: str) -> bool:
+    """Whether a field's value is a credential, by the Databricks API's documentation or its name."""
+    lowered = name.lower()
+    if lowered in SECRET_FIELDS or lowered.endswith("_plaintext"):
+        return True
+    return bool(CREDENTIAL_NAME.search(lowered)) and not NAME_OF_A_THING.search(lowered)
 
-    Nesting deeper than ``MAX_DEPTH`` (which no real payload has) is replaced too, so a
-    hostile upstream body cannot exhaust the stack here or in the JSON encoder.
+
+def _hide(value: Any, depth: int) -> Any:
+    """Every value inside ``value`` replaced; object keys (names) kept."""
+    if isinstance(value, dict) and depth < MAX_DEPTH:
+        return {str(k): _hide(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list) and depth < MAX_DEPTH:
+        return [_hide(v, depth + 1) for v in value]
+    return value if value is None or isinstance(value, bool) else REDACTED
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """Copy of ``value`` with every secret value replaced and every name kept.
+
+    Secret values are those of fields the Databricks API documents as secret, every
+    ``*_plaintext`` field, the values (not the names) of header and environment-variable
+    maps, and credential-looking fields. Nesting deeper than ``MAX_DEPTH`` (which no real
+    payload has) is replaced too, so a hostile upstream body cannot exhaust the stack.
     """
     if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
         return REDACTED
-    if isinstance(value, dict):
-        return {
-            str(k): REDACTED
-            if SENSITIVE_KEY.search(str(k)) and not isinstance(v, (dict, list))
-            else redact(v, depth + 1)
-            for k, v in value.items()
-        }
     if isinstance(value, list):
         return [redact(v, depth + 1) for v in value]
-    return value
+    if not isinstance(value, dict):
+        return value
+    copy: dict[str, Any] = {}
+    for raw_key, item in value.items():
+        key = str(raw_key)
+        lowered = key.lower()
+        if lowered in AUTH_OBJECTS and isinstance(item, dict):
+            names = AUTH_OBJECTS[lowered]
+            copy[key] = {
+                str(k): (redact(v, depth + 2) if str(k).lower() in names else _hide(v, depth + 2))
+                for k, v in item.items()
+            }
+        elif lowered in NAME_VALUE_MAPS or lowered.endswith("_headers") or secret_field(key):
+            copy[key] = _hide(item, depth + 1)
+        else:
+            copy[key] = redact(item, depth + 1)
+    return copy
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -82,12 +141,13 @@ async def serving_endpoints(hub: HubDep, response: Response) -> dict[str, Any]:
     summary="List a workspace's endpoints with the caller's own credentials (operator opt-in)",
     description="Off unless HUB_ALLOW_CALLER_CREDENTIALS=true. The credentials in the body replace the hub's "
     "and are never combined with them; the host must be a public Databricks workspace host. Not cached. "
-    "See docs/security.md.",
+    "The hub's key check and the opt-in are decided before the body is read. See docs/security.md.",
     responses=byo.RESPONSES,
     dependencies=[Depends(byo.require_enabled)],
+    openapi_extra=body_schema(byo.TokenCredentials, byo.ClientCredentials),
 )
-async def discover_with_caller_credentials(
-    hub: HubDep, credentials: Annotated[byo.CallerCredentials, Body()]
-) -> JSONResponse:
+async def discover_with_caller_credentials(hub: HubDep, request: Request) -> JSONResponse:
+    # No Body() parameter: FastAPI would read and parse it before the guards ran.
+    credentials = await json_body(request, byo.CALLER_CREDENTIALS, max_bytes=byo.MAX_BODY_BYTES)
     result = await byo.discover(credentials, hub.settings, hub.settings.provider_config(PROVIDER))
     return JSONResponse(result.model_dump(mode="json"))
