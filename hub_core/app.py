@@ -42,7 +42,7 @@ def build_router(hub: Hub, dependencies: Sequence[Depends] | None = None) -> API
     router = APIRouter(dependencies=guards, responses=SECURITY_PROBLEM_RESPONSES)
     router.include_router(public.router)
     router.include_router(v1.router)
-    router.include_router(litellm_export.router)
+    router.include_router(litellm_export.router, prefix="/public")
     for name in hub.registry.loaded():
         try:
             extra = hub.registry.call_sync(name, "provider_routes")

@@ -10,7 +10,8 @@ from hub_core.api.deps import HubDep
 from hub_core.api.public import PROBLEM_RESPONSES, PROVIDER_NAME
 from hub_core.litellm_config import LiteLLMModelList, litellm_model_list
 
-router = APIRouter(prefix="/public", tags=["public"], responses=PROBLEM_RESPONSES)
+# No prefix of its own: build_router mounts it where the rest of the API is (/public).
+router = APIRouter(tags=["public"], responses=PROBLEM_RESPONSES)
 
 
 @router.get(
