@@ -103,3 +103,17 @@ async def test_no_router_yet_is_not_an_error() -> None:
     report = await RouterSync(hub, lambda: None).sync_once()
     assert (report.added, report.removed) == ([], [])
     await hub.aclose()
+
+
+async def test_deployments_from_the_exported_config_are_taken_over_unchanged(router: Any) -> None:
+    from litellm import Router
+
+    from hub_core.litellm_config import litellm_model_list
+
+    hub = make_hub({"acme": Acme()})
+    exported = await litellm_model_list(hub)
+    loaded = Router(model_list=[d.model_dump() for d in exported.model_list])  # as `litellm --config` loads it
+    report = await RouterSync(hub, lambda: loaded).sync_once()
+    assert (report.added, report.removed, report.skipped) == ([], [], [])
+    assert report.updated == [], "no churn: what the config loaded is what the sync would register"
+    await hub.aclose()
