@@ -527,3 +527,16 @@ def test_queries_need_auth_and_a_ready_endpoint_of_the_right_task(client: httpx.
     assert custom.status_code == 400
     garbage = client.post("/serving-endpoints/chat/completions", content=b"[1]", headers=AUTH)
     assert garbage.status_code == 400
+
+
+def test_streamed_chat_is_server_sent_chunks_of_the_same_reply(client: httpx.Client) -> None:
+    body = {"model": CHAT, "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    response = client.post("/serving-endpoints/chat/completions", json=body, headers=AUTH)
+    assert response.status_code == 200 and response.headers["content-type"] == "text/event-stream"
+    events = [line.removeprefix("data: ") for line in response.text.split("\n\n") if line]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text == f"Hello from {CHAT}. You said: hi"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["usage"]["total_tokens"] > 0

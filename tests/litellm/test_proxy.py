@@ -128,6 +128,18 @@ def test_chat_completion_through_the_proxy_reaches_the_discovered_endpoint(proxi
     assert MASTER_KEY not in proxies.hub.log()
 
 
+def test_streamed_chat_completion_through_the_proxy(proxies: Proxies) -> None:
+    import json
+
+    body = {"model": f"databricks/{CHAT}", "messages": [{"role": "user", "content": "stream it"}], "stream": True}
+    with proxies.hub.client() as client, client.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.status_code == 200, response.read().decode()
+        events = [line.removeprefix("data: ") for line in response.iter_lines() if line.startswith("data: ")]
+    assert events[-1] == "[DONE]"
+    text = "".join(json.loads(e)["choices"][0]["delta"].get("content") or "" for e in events[:-1] if e)
+    assert text == f"Hello from {CHAT}. You said: stream it"
+
+
 def test_router_registers_new_endpoints_and_removes_gone_ones(proxies: Proxies) -> None:
     workspace, new = proxies.workspace, "databricks-new-chat"
     template = next(e for e in workspace.endpoints if e["name"] == CHAT)

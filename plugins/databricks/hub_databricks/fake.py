@@ -464,7 +464,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with self.ws._lock:
             self.ws.queries.append((name, body))
-        if task == "llm/v1/chat":
+        if task == "llm/v1/chat" and body.get("stream") is True:
+            events = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in _chat_chunks(name, body))
+            self._send_raw(200, events + b"data: [DONE]\n\n", {"Content-Type": "text/event-stream"})
+        elif task == "llm/v1/chat":
             self._send_json(200, _chat_completion(name, body))
         else:
             self._send_json(200, _embeddings(name, body))
@@ -653,6 +656,21 @@ def _chat_completion(name: str, body: JSONDict) -> JSONDict:
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+
+
+def _chat_chunks(name: str, body: JSONDict) -> list[JSONDict]:
+    """The same reply as server-sent ``chat.completion.chunk`` events, a word at a time, usage last."""
+    whole = _chat_completion(name, body)
+    words = whole["choices"][0]["message"]["content"].split(" ")
+    base = {"id": whole["id"], "object": "chat.completion.chunk", "created": whole["created"], "model": name}
+    chunks = [
+        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    ]
+    for index, word in enumerate(words):
+        text = word if index == 0 else " " + word
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": whole["usage"]})
+    return chunks
 
 
 def _embeddings(name: str, body: JSONDict) -> JSONDict:
