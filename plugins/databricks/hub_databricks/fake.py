@@ -663,9 +663,7 @@ def _chat_chunks(name: str, body: JSONDict) -> list[JSONDict]:
     whole = _chat_completion(name, body)
     words = whole["choices"][0]["message"]["content"].split(" ")
     base = {"id": whole["id"], "object": "chat.completion.chunk", "created": whole["created"], "model": name}
-    chunks = [
-        {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
-    ]
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
     for index, word in enumerate(words):
         text = word if index == 0 else " " + word
         chunks.append({**base, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
