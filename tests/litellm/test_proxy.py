@@ -56,6 +56,28 @@ def test_v1_model_hub_and_its_facets_are_litellms_list_format(proxy: Proxy) -> N
     assert "databricks" in str(facets["providers"].json())
 
 
+@needs_override
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=-input_cost_per_token&filter[mode][in]=chat&page_size=25",  # LiteLLM's own example query
+        "filter[providers][contains]=databricks&q=llama",
+        "page=2&page_size=5",
+    ],
+)
+def test_v1_answers_to_litellm_queries_are_litellms_list_format(proxy: Proxy, query: str) -> None:
+    model_group_info, list_response, facet_response = litellm_types()
+    with proxy.client(key=None) as client:
+        page = client.get(f"/public/v1/model_hub?{query}")
+        unsorted = "&".join(part for part in query.split("&") if not part.startswith("sort="))  # facets take no sort
+        facet = client.get(f"/public/v1/model_hub/modes?{unsorted}")
+    assert page.status_code == 200, page.text
+    parsed = list_response[model_group_info].model_validate(page.json())
+    assert parsed.data and {row.model_group for row in parsed.data} <= set(RICH)
+    assert facet.status_code == 200, facet.text
+    facet_response.model_validate(facet.json())
+
+
 @pytest.mark.parametrize(
     "path",
     [
