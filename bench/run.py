@@ -1,7 +1,7 @@
-"""Benchmarks for hub-core: warm throughput, stampede, scale of one workspace, start-up.
+"""Benchmarks for hub-core: warm throughput, stampede, scale of one workspace, start-up, memory, bounds.
 
-    .venv/bin/python bench/run.py              # all four, prints a Markdown table
-    .venv/bin/python bench/run.py --only warm  # one of: warm, stampede, scale, startup
+    .venv/bin/python bench/run.py              # all of them, prints a Markdown table
+    .venv/bin/python bench/run.py --only warm  # one of: warm, stampede, scale, breakdown, startup, memory, bounds
 
 Needs `wrk` and `redis-server` (Debian packages). Every server runs on 127.0.0.1.
 Figures are comparable only within one run on one machine.
@@ -12,12 +12,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -46,16 +48,14 @@ def row(name: str, value: str, target: str = "") -> None:
 
 
 @contextmanager
-def fake_workspace(count: int) -> Iterator[str]:
-    """The fake workspace in its own process, so its CPU is not counted as the hub's."""
+def fake_workspace(count: int, scenario: str = "many") -> Iterator[str]:
+    """The fake workspace in its own process, so its CPU and memory are not counted as the hub's."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hub_databricks.fake", "--port", str(port), "--scenario", "many", "--count", str(count)],
-        stdout=subprocess.DEVNULL,
-    )
+    command = ["-m", "hub_databricks.fake", "--port", str(port), "--scenario", scenario, "--count", str(count)]
+    process = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{url}/_fake/stats", process=process)
+        wait_for_http(f"{url}/_fake/stats", process=process, timeout=120)
         yield url
     finally:
         process.terminate()
@@ -267,20 +267,190 @@ def bench_startup(runs: int) -> None:
     row("start-up: RSS at first 200 (max)", f"{max(rss):.0f} MiB", "<= 100 MiB")
 
 
+# -- 5. memory: what a hub holds per 1,000 endpoints, and the endpoint cap ----------------------
+
+
+def _status_kib(field: str) -> int:
+    return int(re.search(rf"{field}:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1))  # type: ignore[union-attr]
+
+
+def memory_child(url: str, refreshes: int, deadline: float) -> None:
+    """Run in a fresh process (``--memory-child``): refresh one workspace, print RSS figures as JSON."""
+    import hub_databricks
+    import hub_databricks.client
+    import hub_databricks.convert
+    import hub_databricks.parse  # imported now, so that they are in the baseline
+    from hub_core.errors import HubError
+    from hub_core.testing import make_hub
+
+    os.environ.update(databricks_env(url))
+    hub = make_hub({"databricks": hub_databricks}, discovery_timeout=deadline)
+    gc.collect()
+    base = _status_kib("VmRSS")
+    result: dict[str, Any] = {"base_kib": base}
+
+    async def run() -> None:
+        for _ in range(refreshes):
+            hub.cache.invalidate()
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                await hub.model_hub_body("databricks")
+                await hub.endpoints_body("databricks")
+                result["outcome"] = "served"
+            except HubError as error:
+                result["outcome"] = f"{type(error).__name__}: {error.message[:140]}"
+            result["seconds"] = time.perf_counter() - started
+            # CPU the process spends after the request gave up (work abandoned at the deadline).
+            cpu_at_answer = time.process_time()
+            await asyncio.sleep(2.0)
+            result["cpu_after_answer"] = time.process_time() - cpu_at_answer
+            result["cpu_until_answer"] = cpu_at_answer - cpu
+        gc.collect()
+        result["retained_kib"] = _status_kib("VmRSS") - base
+        result["peak_kib"] = _status_kib("VmHWM") - base
+        await hub.aclose()
+
+    asyncio.run(run())
+    print(json.dumps(result))
+
+
+def measure_memory(
+    scenario: str, count: int, *, refreshes: int = 1, deadline: float = 600.0, env: dict[str, str] | None = None
+) -> Any:
+    with fake_workspace(count, scenario) as url:
+        child = ["--memory-child", url, "--refreshes", str(refreshes), "--deadline", str(deadline)]
+        out = subprocess.run(
+            [sys.executable, __file__, *child],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **(env or {})},
+        ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_memory() -> None:
+    print("5. memory: RSS a hub holds per 1,000 endpoints, and the endpoint cap", flush=True)
+    big = {"HUB_DATABRICKS_MAX_ENDPOINTS": "1000000", "HUB_DATABRICKS_MAX_RESPONSE_BYTES": str(2**30)}
+    for count in (10_000, 100_000):
+        figures = measure_memory("many", count, env=big)
+        assert figures["outcome"] == "served", figures
+        per = 1000 / count / 1024
+        row(
+            f"memory: {count:,} endpoints, per 1,000 (retained / peak RSS)",
+            f"{figures['retained_kib'] * per:.1f} / {figures['peak_kib'] * per:.1f} MiB",
+        )
+    tiny = 400_000  # about 20 MB of JSON: just under the default 20 MiB response limit
+    capped = measure_memory("tiny", tiny, refreshes=3)
+    row(
+        f"cap: {tiny:,} tiny endpoints, default cap of 5,000 (3 refreshes)",
+        f"refused in {capped['seconds']:.2f} s; retained {capped['retained_kib'] / 1024:.0f} MiB, "
+        f"peak {capped['peak_kib'] / 1024:.0f} MiB",
+    )
+    assert "more than the limit of 5,000" in capped["outcome"], capped
+    late = measure_memory("tiny", tiny, deadline=3.0, env=big)
+    assert "did not finish within" in late["outcome"], late
+    row(
+        f"deadline: {tiny:,} tiny endpoints, cap off, 3 s deadline",
+        f"answered after {late['seconds']:.1f} s; CPU before the answer {late['cpu_until_answer']:.1f} s, "
+        f"in the 2 s after it {late['cpu_after_answer'] * 1000:.0f} ms",
+    )
+
+
+# -- 6. bounds: request bodies do not stall the event loop -------------------------------------
+
+
+def probe_stall(base: str, post: Any) -> tuple[float, str]:
+    """Largest /healthz latency (ms) while ``post()`` runs, and what the post got.
+
+    The probe runs in its own thread with a blocking client, so the sender's work does not
+    delay it; both spend their time in socket calls, outside the GIL.
+    """
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            while not done.is_set():
+                started = time.perf_counter()
+                client.get("/healthz")
+                latencies.append(time.perf_counter() - started)
+                time.sleep(0.005)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    time.sleep(0.3)
+    try:
+        outcome = post()
+    except httpx.HTTPError as error:
+        outcome = type(error).__name__
+    time.sleep(0.3)
+    done.set()
+    thread.join()
+    return max(latencies) * 1000, outcome
+
+
+def bench_bounds() -> None:
+    print("6. bounds: /healthz latency while hostile bodies arrive", flush=True)
+    url = "/public/databricks/endpoints/discover"
+    keys = {"host": "https://adb-1.7.azuredatabricks.net", "token": "dapi-bench"}
+    fields = {f"k{i}": i for i in range(200_000)}
+    many_keys = json.dumps({**keys, **fields}, separators=(",", ":")).encode()
+    twelve = json.dumps({f"key_{i}": i for i in range(600_000)}, separators=(",", ":")).encode()
+    json_headers = {"Content-Type": "application/json"}
+
+    def chunks(data: bytes) -> Iterator[bytes]:
+        for i in range(0, len(data), 65536):
+            yield data[i : i + 65536]
+
+    env = {"HUB_ALLOW_CALLER_CREDENTIALS": "true", "HUB_API_KEYS": "bench-key", "HUB_LOG_LEVEL": "WARNING"}
+    off = {"HUB_API_KEYS": "bench-key", "HUB_LOG_LEVEL": "WARNING"}
+    bearer = {"Authorization": "Bearer bench-key"}
+    cases = [
+        ("idle (no post)", env, None, {}),
+        (f"{len(many_keys) / 1e6:.1f} MB of 200,000 unknown keys, with the key", env, many_keys, bearer),
+        (f"{len(twelve) / 1e6:.0f} MB object, no key", env, twelve, {}),
+        (f"{len(twelve) / 1e6:.0f} MB object chunked, no key", env, "chunked", {}),
+        (f"{len(twelve) / 1e6:.0f} MB object chunked, with the key, route off", off, "chunked", bearer),
+    ]
+    for name, settings, body, headers in cases:
+        with running_hub("--no-access-log", **settings) as base:
+
+            def send(body: Any = body, headers: dict[str, str] = headers, base: str = base) -> str:
+                if body is None:
+                    time.sleep(1.0)
+                    return "-"
+                content = chunks(twelve) if body == "chunked" else body
+                with httpx.Client(base_url=base, timeout=60) as client:
+                    response = client.post(url, content=content, headers={**json_headers, **headers})
+                    return f"{response.status_code}, {len(response.content):,} bytes"
+
+            stall, outcome = probe_stall(base, send)
+        row(f"bounds: {name}: max /healthz latency", f"{stall:.0f} ms (answer: {outcome})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["warm", "stampede", "scale", "breakdown", "startup"])
+    parser.add_argument("--only", choices=["warm", "stampede", "scale", "breakdown", "startup", "memory", "bounds"])
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--stampede", type=int, default=1000)
     parser.add_argument("--scale", type=int, default=5000)
+    parser.add_argument("--memory-child", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--refreshes", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--deadline", type=float, default=600.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.refreshes, args.deadline)
+        return
     steps = {
         "warm": lambda: bench_warm(args.seconds, args.connections),
         "stampede": lambda: bench_stampede(args.stampede),
         "scale": lambda: bench_scale(args.scale),
         "breakdown": lambda: bench_breakdown(args.scale),
         "startup": lambda: bench_startup(5),
+        "memory": bench_memory,
+        "bounds": bench_bounds,
     }
     for name, step in steps.items():
         if args.only in (None, name):

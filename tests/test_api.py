@@ -10,6 +10,7 @@ import pytest
 from databricks_hubs import databricks_hub
 from fastapi import Depends, FastAPI, Header, HTTPException
 from hubtest_plugins import FailingProvider, StaticProvider, UnconfiguredProvider
+from waiting import eventually
 
 from hub_core import Endpoint, ProviderError, Target, hookimpl
 from hub_core.app import include_hub
@@ -199,17 +200,15 @@ def test_refresh_ahead_must_fit_inside_the_ttl():
 
 
 async def test_a_background_refresh_rebuilds_the_view_before_any_request():
-    import asyncio
-
     plugin = StaticProvider("s")
     hub = make_hub({"s": plugin}, cache_ttl=0.05, stale_ttl=60)
     async with app_client(hub) as client:
         first = await client.get("/public/model_hub")
         plugin.endpoint_names = ["gamma"]
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # past the TTL; longer only makes it more stale
         stale = await client.get("/public/model_hub")  # serves the stale list, starts the refresh
         assert [g["model_group"] for g in stale.json()] == [g["model_group"] for g in first.json()]
-        await asyncio.sleep(0.2)
+        await eventually(lambda: [g.model_group for g in hub._views["s"][1].groups] == ["s/gamma"])
         _, view = hub._views["s"]
         assert [g.model_group for g in view.groups] == ["s/gamma"], "the view was rebuilt in the background"
         assert view._memo.get("body"), "and serialised"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from waiting import eventually
 
 from hub_core.cache import CachePolicy, DiscoveryCache
 from hub_core.errors import ProviderError, ProviderUnavailableError
@@ -48,7 +49,7 @@ async def test_fresh_then_stale_while_revalidate_then_refreshed():
     clock.now += 10  # past the TTL: stale is served at once, one refresh runs behind it
     stale = await cache.get("k", upstream)
     assert (stale.value, stale.stale) == (["v1"], True)
-    await asyncio.sleep(0.01)
+    await eventually(lambda: not cache._flights, what="the background refresh")
     assert upstream.calls == 2
     assert (await cache.get("k", upstream)).value == ["v2"]
 
@@ -154,7 +155,7 @@ async def test_deadline_bounds_a_hanging_upstream():
     started = loop.time()
     with pytest.raises(ProviderUnavailableError, match="deadline"):
         await cache.get("k", upstream)
-    assert loop.time() - started < 1.0
+    assert loop.time() - started < 10, "the 30 s upstream was cut at the 0.2 s deadline"
 
 
 async def test_refresh_ahead_refreshes_before_expiry():
@@ -164,6 +165,6 @@ async def test_refresh_ahead_refreshes_before_expiry():
     clock.now += 8  # within 3 s of expiry: still fresh, but a refresh starts
     entry = await cache.get("k", upstream)
     assert not entry.stale
-    await asyncio.sleep(0.01)
+    await eventually(lambda: not cache._flights, what="the background refresh")
     assert upstream.calls == 2
     assert (await cache.get("k", upstream)).value == ["v2"]

@@ -7,8 +7,10 @@ import logging
 
 import httpx
 import pytest
+import redis
 from conftest_helpers import require_service
 from redis_server import redis_available, redis_server
+from waiting import eventually
 
 import hub_databricks
 from hub_core.testing import app_client, make_hub
@@ -64,6 +66,11 @@ async def test_retry_after_is_shared_between_replicas(redis_url, fake):
     fake.inject("429", retry_after=8)  # longer than the in-refresh retry budget
     async with app_client(replica(url)) as first, app_client(replica(url)) as second:
         assert (await first.get(URL)).status_code == 503
+        shared = redis.Redis.from_url(url)
+        try:  # the pause is written in the background: wait for it, not for a guessed time
+            await eventually(lambda: bool(shared.exists("hub:v1:block:databricks:default")), what="the shared pause")
+        finally:
+            shared.close()
         calls = fake.list_calls
         refused = await second.get(URL)
     assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 1
@@ -93,7 +100,7 @@ async def test_hub_serve_processes_share_redis(redis_url, fake):
     env = {"HUB_REDIS_URL": url, "DATABRICKS_HOST": fake.url, "DATABRICKS_TOKEN": DEFAULT_PAT}
     fake.inject("slow", delay=0.5)
     with running_hub(**env) as one, running_hub(**env) as two:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=60) as client:  # room for a loaded machine; not what is tested
             responses = await asyncio.gather(*(client.get(f"{base}{URL}") for _ in range(50) for base in (one, two)))
     assert {r.status_code for r in responses} == {200}
     assert fake.list_calls == 1

@@ -233,11 +233,14 @@ def test_stop_is_prompt_during_hang() -> None:
 
     worker = threading.Thread(target=call)
     worker.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 20
+    while fake.list_calls == 0 and time.monotonic() < deadline:  # the request is being held
+        time.sleep(0.01)
+    assert fake.list_calls == 1
     start = time.monotonic()
     fake.stop()
-    worker.join(timeout=5)
-    assert time.monotonic() - start < 2
+    worker.join(timeout=20)
+    assert time.monotonic() - start < 10, "stop() did not wait out the 30 s hang"
     assert not worker.is_alive()
     assert errors and isinstance(errors[0], httpx.TransportError)
 

@@ -92,3 +92,23 @@ async def test_parsing_abandoned_at_the_deadline_stops(monkeypatch):
 async def test_parsing_off_the_loop_still_parses_everything():
     endpoints = await parse_endpoints_off_loop(tiny(1000), target="default", host="https://x")
     assert [e.name for e in endpoints] == [f"e-{i:05d}" for i in range(1000)]
+
+
+async def test_the_refused_list_is_not_kept_alive_by_the_cached_error(thirty, monkeypatch):
+    """The cache keeps the error, and with it its traceback: no frame in it may hold the list."""
+    from hub_databricks.client import WorkspaceClient
+    from hub_databricks.config import resolve_workspaces
+
+    monkeypatch.setenv("HUB_DATABRICKS_MAX_ENDPOINTS", "10")
+    client = WorkspaceClient(resolve_workspaces({})[0])
+    try:
+        with pytest.raises(Exception) as caught:
+            await client.list_endpoints()
+    finally:
+        await client.aclose()
+    held = []
+    traceback = caught.value.__traceback__
+    while traceback is not None:
+        held += [n for n, v in traceback.tb_frame.f_locals.items() if isinstance(v, (list, dict)) and len(v) >= 30]
+        traceback = traceback.tb_next
+    assert "HUB_DATABRICKS_MAX_ENDPOINTS" in str(caught.value) and held == []

@@ -25,11 +25,14 @@ def auth_env(method: str, url: str) -> dict[str, str]:
 def test_hub_serve_shows_live_endpoints(fake, method):
     if method == "sdk":
         require_sdk()
-    with running_hub(**auth_env(method, fake.url)) as base:
-        groups = httpx.get(f"{base}/public/model_hub", params={"provider": "databricks"}).json()
-        endpoints = httpx.get(f"{base}/public/databricks/endpoints").json()
-        legacy = httpx.get(f"{base}/public/databricks/serving_endpoints").json()
-        providers = httpx.get(f"{base}/public/providers").json()
+    # The first request imports the SDK and discovers: on a loaded machine that takes a while,
+    # so the client waits as long as the hub may (its deadline), not httpx's default 5 s.
+    env = {**auth_env(method, fake.url), "HUB_DISCOVERY_TIMEOUT": "60"}
+    with running_hub(**env) as base, httpx.Client(base_url=base, timeout=90) as client:
+        groups = client.get("/public/model_hub", params={"provider": "databricks"}).json()
+        endpoints = client.get("/public/databricks/endpoints").json()
+        legacy = client.get("/public/databricks/serving_endpoints").json()
+        providers = client.get("/public/providers").json()
     names = sorted(e["name"] for e in rich_workspace())
     assert sorted(g["model_group"] for g in groups) == [f"databricks/{n}" for n in names]
     by_name = {g["model_group"]: g for g in groups}

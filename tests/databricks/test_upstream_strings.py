@@ -93,3 +93,13 @@ async def test_one_invalid_byte_drops_one_endpoint_and_is_reported(pat_env, capl
     assert served == [n for i, n in enumerate(names) if i != 3]
     reports = [r.getMessage() for r in caplog.records if "invalid UTF-8" in r.getMessage()]
     assert reports and "1 endpoint" in reports[0] and "positions 3" in reports[0]
+
+
+async def test_a_bad_byte_in_a_big_list_drops_one_endpoint(pat_env):
+    endpoints = [_endpoint(f"e-{i:04d}") for i in range(1000)]
+    endpoints[777]["description"] = "MARK"
+    pat_env.inject("malformed", body=orjson.dumps({"endpoints": endpoints}).replace(b"MARK", b"\xc3("))
+    async with app_client(databricks_hub()) as client:
+        response = await client.get("/public/databricks/endpoints")
+    served = [e["name"] for e in response.json()["endpoints"]]
+    assert response.status_code == 200 and len(served) == 999 and "e-0777" not in served

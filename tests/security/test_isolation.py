@@ -84,7 +84,8 @@ async def test_one_bad_provider_fails_alone_within_the_deadline(bad):
     rows = {r["name"]: r for r in providers.json()}
     assert rows["good"]["status"] == "ok"
     assert rows[bad]["status"] == ("ok" if bad == "badroutes" else "error"), rows[bad]
-    assert elapsed < DEADLINE + 2.0, f"answered in {elapsed:.2f}s with a {DEADLINE}s deadline"
+    # Far below the hour-long hang, with room for a loaded machine: the deadline, not a speed, is tested.
+    assert elapsed < DEADLINE + 10, f"answered in {elapsed:.2f}s with a {DEADLINE}s deadline"
     assert "Traceback" not in merged.text + providers.text
 
 
@@ -124,7 +125,7 @@ async def test_configured_targets_that_hangs_fails_only_its_provider():
         started = loop.time()
         merged = await client.get("/public/model_hub")
         providers = (await client.get("/public/providers")).json()
-        assert loop.time() - started < 2.0
+        assert loop.time() - started < 10, "the 30 s hang was cut at the 0.3 s deadline"
     assert [g["model_group"] for g in merged.json()] == ["ok/alpha", "ok/beta"]
     statuses = {p["name"]: p for p in providers}
     assert statuses["hang"]["status"] == "error" and "within 0.3 s" in statuses["hang"]["message"]

@@ -13,6 +13,7 @@ import pytest
 import redis
 from conftest_helpers import require_service
 from redis_server import redis_available, redis_server
+from waiting import eventually
 
 import hub_databricks
 from hub_core.hub import EndpointListCodec, Hub
@@ -192,10 +193,7 @@ async def test_the_hub_shares_long_pauses_only_up_to_the_bound(server, fake):
     fake.inject("429", retry_after=86400)
     async with app_client(replica(url)) as client:
         assert (await client.get(URL)).status_code == 503
-        for _ in range(200):  # the pause is written in the background
-            if r.exists(BLOCK):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(r.exists(BLOCK)), what="the pause written in the background")
     assert 0 < r.pttl(BLOCK) <= 600_000
 
 
@@ -205,16 +203,9 @@ async def test_a_stray_lock_gets_an_expiry_and_cannot_stall_refreshes_for_ever(s
     r.set(LOCK, "someone-else", px=expiry)
     async with app_client(replica(url, discovery_timeout=3.0)) as client:
         first = asyncio.create_task(client.get(URL))  # waits for the "other replica", then gives up
-        for _ in range(400):
-            if 0 < r.pttl(LOCK) <= 3000:
-                break
-            await asyncio.sleep(0.025)
-        assert 0 < r.pttl(LOCK) <= 3000, "the lock now expires within one deadline"
+        await eventually(lambda: 0 < r.pttl(LOCK) <= 3000, what="the lock getting the hub's expiry")
         assert (await first).status_code == 503
-    for _ in range(400):
-        if not r.exists(LOCK):
-            break
-        await asyncio.sleep(0.025)
+    await eventually(lambda: not r.exists(LOCK), what="the lock expiring")
     async with app_client(replica(url, discovery_timeout=3.0)) as client:
         assert (await client.get(URL)).status_code == 200
     assert fake.list_calls == 1

@@ -106,11 +106,18 @@ class WorkspaceClient:
             return []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
-        if len(endpoints) > self.workspace.max_endpoints:
-            raise self._too_many(len(endpoints))
+        count = len(endpoints)
+        if count > self.workspace.max_endpoints:
+            # The error is cached with its traceback, whose frame would keep the whole list alive.
+            del body, endpoints
+            raise self._too_many(count)
+        items: list[Any] = endpoints
         if marker is not None:
-            endpoints = self._drop_invalid_text(endpoints, marker)
-        return endpoints
+            if count < 200:
+                items = self._drop_invalid_text(items, marker)
+            else:  # walking thousands of endpoints: off the event loop
+                items = await asyncio.to_thread(self._drop_invalid_text, items, marker)
+        return items
 
     def _drop_invalid_text(self, endpoints: list[Any], marker: str) -> list[Any]:
         kept: list[Any] = []

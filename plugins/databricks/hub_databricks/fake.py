@@ -1072,10 +1072,16 @@ def many_endpoints(n: int = 5000) -> list[JSONDict]:
     return out
 
 
+def tiny_endpoints(n: int = 5000) -> list[JSONDict]:
+    """``n`` minimal endpoints (a name and a state, about 50 bytes of JSON each), for memory tests."""
+    return [{"name": f"e-{i:07d}", "state": {"ready": "READY"}} for i in range(n)]
+
+
 SCENARIOS = {
     "rich": rich_workspace,
     "empty": empty_workspace,
     "many": many_endpoints,
+    "tiny": tiny_endpoints,
 }
 
 
@@ -1088,7 +1094,7 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m hub_databricks.fake", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="rich")
-    parser.add_argument("--count", type=int, default=5000, help="endpoints in the 'many' scenario")
+    parser.add_argument("--count", type=int, default=5000, help="endpoints in the 'many' and 'tiny' scenarios")
     parser.add_argument("--token-ttl", type=int, default=3600, help="OAuth access token lifetime (s)")
     parser.add_argument("--write-fixture", action="store_true", help=f"regenerate fixtures/{RICH_FIXTURE} and exit")
     return parser.parse_args(argv)
@@ -1100,7 +1106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_fixture:
         print(f"wrote {write_rich_fixture()}")
         return 0
-    endpoints = many_endpoints(args.count) if args.scenario == "many" else SCENARIOS[args.scenario]()
+    sized = {"many": many_endpoints, "tiny": tiny_endpoints}
+    endpoints = sized[args.scenario](args.count) if args.scenario in sized else SCENARIOS[args.scenario]()
     fake = FakeWorkspace(
         copy.deepcopy(endpoints),
         clients={DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET},
