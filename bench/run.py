@@ -1,7 +1,8 @@
-"""Benchmarks for hub-core: warm throughput, stampede, scale of one workspace, start-up, memory, bounds.
+"""Benchmarks for hub-core: warm throughput, stampede, scale of one workspace, start-up, memory, bounds,
+a huge token response.
 
     .venv/bin/python bench/run.py              # all of them, prints a Markdown table
-    .venv/bin/python bench/run.py --only warm  # one of: warm, stampede, scale, breakdown, startup, memory, bounds
+    .venv/bin/python bench/run.py --only warm  # or stampede, scale, breakdown, startup, memory, bounds, token
 
 Needs `wrk` and `redis-server` (Debian packages). Every server runs on 127.0.0.1.
 Figures are comparable only within one run on one machine.
@@ -429,9 +430,55 @@ def bench_bounds() -> None:
         row(f"bounds: {name}: max /healthz latency", f"{stall:.0f} ms (answer: {outcome})")
 
 
+# -- 7. a huge OAuth token response -----------------------------------------------------
+
+TOKEN_PROBE = """
+import asyncio, resource, sys, time
+sys.path.insert(0, sys.argv[2])
+from hostile_workspace import HostileWorkspace
+from pydantic import SecretStr
+from hub_databricks.client import WorkspaceClient
+from hub_databricks.config import WorkspaceConfig
+
+async def main():
+    with HostileWorkspace(token_mode="huge", huge_bytes=int(sys.argv[1])) as fake:
+        workspace = WorkspaceConfig(name="w", host=fake.url, auth="oauth-m2m", client_id="sp",
+                                    client_secret=SecretStr("bench-secret"))
+        client = WorkspaceClient(workspace)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.monotonic()
+        try:
+            await client.list_endpoints()
+            outcome = "accepted"
+        except Exception as error:
+            outcome = type(error).__name__
+        elapsed = time.monotonic() - started
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        await client.aclose()
+    print(f"{elapsed:.2f} {before:.0f} {after:.0f} {outcome}")
+
+asyncio.run(main())
+"""
+
+
+def bench_token(size: int) -> None:
+    print(f"7. an OAuth token response of {size / 2**20:.0f} MiB, streamed without Content-Length", flush=True)
+    out = subprocess.run(
+        [sys.executable, "-c", TOKEN_PROBE, str(size), str(ROOT / "tests" / "support")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    elapsed, before, after, outcome = float(out[0]), float(out[1]), float(out[2]), out[3]
+    row("huge token response: time to refuse", f"{elapsed:.2f} s ({outcome})", "within the 10 s deadline")
+    row("huge token response: peak RSS", f"{before:.0f} -> {after:.0f} MiB", "no growth with the body")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["warm", "stampede", "scale", "breakdown", "startup", "memory", "bounds"])
+    parser.add_argument(
+        "--only", choices=["warm", "stampede", "scale", "breakdown", "startup", "memory", "bounds", "token"]
+    )
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--stampede", type=int, default=1000)
@@ -451,6 +498,7 @@ def main() -> None:
         "startup": lambda: bench_startup(5),
         "memory": bench_memory,
         "bounds": bench_bounds,
+        "token": lambda: bench_token(500_000_000),
     }
     for name, step in steps.items():
         if args.only in (None, name):

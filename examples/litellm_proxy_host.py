@@ -21,12 +21,9 @@ from litellm.proxy.proxy_server import app
 from hub_core.app import include_hub
 from hub_core.litellm_router import RouterSync, run_in_proxy
 
-GUARD = [Depends(user_api_key_auth)]
-
-try:
-    hub = include_hub(app, dependencies=GUARD, override=True)  # type: ignore[call-arg]
-except TypeError:  # TEMPORARY: before include_hub(override=) lands (issue 9, items 1-3)
-    hub = include_hub(app, dependencies=GUARD)
+# override=True: the hub's /public/model_hub, /public/providers and /public/v1/model_hub* answer
+# in place of LiteLLM's own (docs/litellm.md, "What overrides what").
+hub = include_hub(app, dependencies=[Depends(user_api_key_auth)], override=True)
 
 interval = os.environ.get("HUB_LITELLM_SYNC_SECONDS")
 run_in_proxy(app, hub, sync=RouterSync(hub, interval=float(interval)) if interval else None)

@@ -4,45 +4,61 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.params import Depends
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from hub_core import __version__
 from hub_core.api import litellm_export, page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
-from hub_core.api.deps import HUB_STATE_KEY
+from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.fastpath import ModelHubFastPath
-from hub_core.api.problems import install_problem_handlers, is_hub_path
+from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
 from hub_core.logs import configure_logging, redact_library_logs
-from hub_core.security import SECURITY_PROBLEM_RESPONSES, api_key_dependency, refuse_credentials_in_query
+from hub_core.security import (
+    SECURITY_PROBLEM_RESPONSES,
+    api_key_dependency,
+    refuse_credentials_in_query,
+    route_path,
+)
 from hub_core.settings import HubSettings
 
 logger = logging.getLogger("hub_core.app")
 
 
-def build_router(hub: Hub, dependencies: Sequence[Depends] | None = None) -> APIRouter:
+def build_router(
+    hub: Hub,
+    dependencies: Sequence[Depends] | None = None,
+    *,
+    prefix: str = DEFAULT_API_PREFIX,
+    routes: HubRoutes | None = None,
+) -> APIRouter:
     """The hub's routes plus each provider's own routes, under ``dependencies``.
 
-    Every route refuses credentials and upstream URLs in its query string. ``dependencies``
-    (a gateway's own auth) replace the hub's API-key check; without them the hub checks
-    ``HUB_API_KEYS`` itself. See docs/security.md.
+    The API is mounted at ``prefix`` (``/public``): ``{prefix}/model_hub``, ``{prefix}/v1/model_hub``,
+    ``{prefix}/<provider>/...``; the page stays at ``/hub``. Every API route refuses credentials
+    and upstream URLs in its query string. ``dependencies`` (a gateway's own auth) replace the hub's
+    API-key check; without them the hub checks ``HUB_API_KEYS`` itself. See docs/security.md.
+    ``routes`` collects which endpoints are the hub's (for error handling and the key check).
     """
+    routes = routes if routes is not None else HubRoutes()
     guards = [Depends(dependency=refuse_credentials_in_query)]
     if dependencies is None:
-        guards.append(Depends(dependency=api_key_dependency(hub.settings)))
+        guards.append(Depends(dependency=api_key_dependency(hub.settings, route_path=_template_or_path(routes))))
     else:
         guards.extend(dependencies)
-    router = APIRouter(dependencies=guards, responses=SECURITY_PROBLEM_RESPONSES)
-    router.include_router(public.router)
-    router.include_router(v1.router)
-    router.include_router(litellm_export.router, prefix="/public")
+    guards.append(Depends(dependency=entered_hub_code))  # last: a failure after it is the hub's own
+    api = APIRouter(prefix=prefix, dependencies=guards, responses=SECURITY_PROBLEM_RESPONSES)
+    for part in (public.router, v1.router, litellm_export.router):
+        api.include_router(part)
+        _collect(routes, part, DEFAULT_API_PREFIX)
     for name in hub.registry.loaded():
         try:
             extra = hub.registry.call_sync(name, "provider_routes")
@@ -50,13 +66,41 @@ def build_router(hub: Hub, dependencies: Sequence[Depends] | None = None) -> API
             logger.exception("Provider %r failed to give its routes; they are left out", name)
             continue
         if isinstance(extra, APIRouter):
-            router.include_router(extra, prefix=f"/public/{name}", tags=[name], responses=public.PROBLEM_RESPONSES)
+            api.include_router(extra, prefix=f"/{name}", tags=[name], responses=public.PROBLEM_RESPONSES)
+            _collect(routes, extra, f"{DEFAULT_API_PREFIX}/{name}")
     # The web page and its static files hold no data, so they load without the host's
     # auth; the page sends the user's bearer key with every API call it makes.
     outer = APIRouter()
     outer.include_router(page.router)
-    outer.include_router(router)
+    _collect(routes, page.router, "")
+    outer.include_router(api)
     return outer
+
+
+def _collect(routes: HubRoutes, router: APIRouter, base: str) -> None:
+    """Note every endpoint of ``router`` (and the routers it includes) as the hub's."""
+    for route in router.routes:
+        inner = getattr(route, "original_router", None)  # FastAPI's included router
+        if isinstance(inner, APIRouter):
+            _collect(routes, inner, base)
+        elif isinstance(route, APIRoute):
+            routes.add(route.endpoint, base + route.path)
+
+
+def _template_or_path(routes: HubRoutes) -> Callable[[Request], str]:
+    def template(request: Request) -> str:
+        return routes.template(request) or route_path(request)
+
+    return template
+
+
+def hub_paths(prefix: str) -> Callable[[str], bool]:
+    """Whether a request path is one of the hub's (its API under ``prefix``, or the page)."""
+
+    def is_hub_path(path: str) -> bool:
+        return path.startswith(prefix + "/") or path == "/hub" or path.startswith("/hub/")
+
+    return is_hub_path
 
 
 def include_hub(
@@ -65,20 +109,37 @@ def include_hub(
     hub: Hub | None = None,
     settings: HubSettings | None = None,
     dependencies: Sequence[Depends] | None = None,
+    prefix: str = DEFAULT_API_PREFIX,
+    override: bool = False,
     own_app: bool = False,
 ) -> Hub:
     """Mount the hub's routes into ``app`` (a gateway), guarded by the host's dependencies.
 
-    Returns the Hub. Close it on shutdown with ``await hub.aclose()`` (for example in
-    the host's lifespan).
+    The API goes under ``prefix`` (default ``/public``), the page at ``/hub``. The host's routes
+    of the same path answer first unless ``override=True``, which puts the hub's routes ahead of
+    every route the host has so far (docs/mounting.md). Error handlers apply to the hub's routes
+    only. Returns the Hub; close it on shutdown with ``await hub.aclose()`` (for example in the
+    host's lifespan).
     """
+    if len(prefix) < 2 or not prefix.startswith("/") or prefix.endswith("/"):
+        raise ValueError(f"include_hub: prefix must start with '/' and not end with one, got {prefix!r}.")
     hub = hub or Hub.from_settings(settings)
     setattr(app.state, HUB_STATE_KEY, hub)
-    app.include_router(build_router(hub, dependencies))
+    setattr(app.state, API_PREFIX_KEY, prefix)
+    routes = HubRoutes()
+    before = len(app.router.routes)
+    app.include_router(build_router(hub, dependencies, prefix=prefix, routes=routes))
+    if override:
+        added = app.router.routes[before:]
+        del app.router.routes[before:]
+        app.router.routes[0:0] = added
+        mark_changed = getattr(app.router, "_mark_routes_changed", None)
+        if callable(mark_changed):
+            mark_changed()
     # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
     limit = hub.settings.max_request_bytes
-    app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else is_hub_path)
-    install_problem_handlers(app, own_app=own_app)
+    app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else hub_paths(prefix))
+    install_problem_handlers(app, own_app=own_app, routes=routes)
     redact_library_logs()
     return hub
 

@@ -6,9 +6,27 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer, field_validator, model_validator
 
 Source = Literal["live", "catalog"]
+HealthStatus = Literal["healthy", "unhealthy"]
+
+UNKNOWN_MODE = "unknown"
+"""What ``mode`` reads on the wire for an entry whose mode nobody knows (``None`` in Python).
+
+LiteLLM's dashboard shows a null mode as "Chat"; a string it shows as it is."""
+
+# Parameters an OpenAI-compatible endpoint of a mode takes, whatever serves it. Capabilities
+# add theirs. Modes not listed here imply none, and their entries keep ``None``.
+MODE_OPENAI_PARAMS: dict[str, tuple[str, ...]] = {
+    "chat": ("max_tokens", "n", "stop", "stream", "temperature", "top_p"),
+    "completion": ("max_tokens", "n", "stop", "stream", "temperature", "top_p"),
+}
+CAPABILITY_OPENAI_PARAMS: dict[str, tuple[str, ...]] = {
+    "supports_function_calling": ("tools", "tool_choice"),
+    "supports_parallel_function_calling": ("parallel_tool_calls",),
+    "supports_reasoning": ("reasoning_effort",),
+}
 
 
 class ProviderInfo(BaseModel):
@@ -122,6 +140,44 @@ class ModelGroup(BaseModel):
     entities: list[ServedEntity] = Field(default_factory=list)
     target: str | None = None
     deployments: list[Deployment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _implied_openai_params(self) -> ModelGroup:
+        """Fill ``supported_openai_params`` from the mode (and capabilities) when nobody said."""
+        if self.supported_openai_params is None and self.mode in MODE_OPENAI_PARAMS:
+            params = list(MODE_OPENAI_PARAMS[self.mode])
+            if self.mode == "chat":
+                for flag, extra in CAPABILITY_OPENAI_PARAMS.items():
+                    if getattr(self, flag):
+                        params += extra
+            self.supported_openai_params = params
+        return self
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _read_mode(cls, mode: Any) -> Any:
+        return None if mode == UNKNOWN_MODE else mode
+
+    @field_serializer("mode")
+    def _wire_mode(self, mode: str | None) -> str:
+        return UNKNOWN_MODE if mode is None else mode
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def health_status(self) -> HealthStatus | None:
+        """LiteLLM's health field: ``healthy`` when callable now, ``unhealthy`` when not;
+        ``None`` for catalog entries, whose health nobody checked."""
+        if self.source != "live":
+            return None
+        return "healthy" if self.available else "unhealthy"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def health_reason(self) -> str | None:
+        """Why an entry is ``unhealthy``: the provider's state and reason, e.g. ``NOT_READY: UPDATE_FAILED``."""
+        if self.source != "live" or self.available:
+            return None
+        return ": ".join(part for part in (self.state, self.state_reason) if part) or "not callable"
 
 
 def live_model_group(endpoint: Endpoint, *, model_group: str, providers: list[str], **fields: Any) -> ModelGroup:

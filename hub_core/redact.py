@@ -21,7 +21,7 @@ import base64
 import re
 import threading
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote, quote_plus
 
 __all__ = ["CREDENTIAL_PATTERN", "REDACTED", "Redactor"]
@@ -97,6 +97,7 @@ class Redactor:
         self._values: frozenset[str] = frozenset()
         self._whole: tuple[str, ...] = ()  # folded forms shorter than a fragment: matched whole
         self._grams: frozenset[str] = frozenset()  # every min_fragment-long piece of the longer forms
+        self._forms: tuple[bytes, ...] = ()  # every whole form, for found_in
         self.add(*secrets)
 
     def __repr__(self) -> str:
@@ -124,19 +125,60 @@ class Redactor:
         """Hold everything ``other`` holds too."""
         with other._lock:
             values, whole, grams = other._values, other._whole, other._grams
+            forms = other._forms
         with self._lock:
             self._values |= values
             self._whole = tuple(sorted(set(self._whole) | set(whole), key=len, reverse=True))
             self._grams |= grams
+            self._forms = tuple(set(self._forms) | set(forms))
 
     def _extend(self, values: Iterable[str], forms: set[str]) -> None:
         n = self.min_fragment
         whole = {f for f in forms if len(f) < n}
         grams = {f[i : i + n] for f in forms if len(f) >= n for i in range(len(f) - n + 1)}
+        encoded = {f.encode("utf-8", "surrogateescape") for f in forms}
         with self._lock:  # readers see either the old or the new state, never half of one
             self._values |= set(values)
             self._whole = tuple(sorted(set(self._whole) | whole, key=len, reverse=True))
             self._grams |= grams
+            self._forms = tuple(set(self._forms) | encoded)
+
+    def found_in(self, data: str | bytes) -> bool:
+        """Whether ``data`` holds a whole secret in one of its forms (no fragments): a quick test
+        for large data, a few milliseconds for megabytes, before redacting it piece by piece."""
+        forms = self._forms
+        if not forms:
+            return False
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        folded = raw.lower()  # ASCII only, like the forms
+        return any(form in folded for form in forms)
+
+    def found_in_data(self, value: Any) -> bool:
+        """``found_in`` for every string (and dict key) in JSON-like ``value``, at any depth."""
+        return self.found_in("\x00".join(_strings(value)))
+
+    def redact_data(self, value: Any) -> Any:
+        """A copy of JSON-like ``value`` with every string in it, dict keys included, redacted.
+
+        Iterative, so upstream data nested deeper than the recursion limit is no problem."""
+        if not isinstance(value, (dict, list)):
+            return self.redact(value) if isinstance(value, str) else value
+        root: Any = {} if isinstance(value, dict) else []
+        stack = [(value, root)]
+        while stack:
+            source, target = stack.pop()
+            pairs = source.items() if isinstance(source, dict) else enumerate(source)
+            for key, item in pairs:
+                if isinstance(item, (dict, list)):
+                    copied: Any = {} if isinstance(item, dict) else []
+                    stack.append((item, copied))  # filled in later; its place is kept now
+                else:
+                    copied = self.redact(item) if isinstance(item, str) else item
+                if isinstance(target, list):
+                    target.append(copied)
+                else:
+                    target[self.redact(key) if isinstance(key, str) else key] = copied
+        return root
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where ``text`` holds a secret in some form: sorted, merged ``(start, end)`` pairs."""
@@ -172,6 +214,22 @@ class Redactor:
         return CREDENTIAL_PATTERN.sub(_keep_name, "".join(pieces))
 
     __call__ = redact
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string and dict key in JSON-like ``value``, without recursion."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(k for k in item if isinstance(k, str))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _keep_name(match: re.Match[str]) -> str:

@@ -149,8 +149,12 @@ def needs_key(path: str, *, require_key_for_model_hub: bool) -> bool:
     return True
 
 
-def api_key_dependency(settings: HubSettings) -> Callable[[Request], Awaitable[None]]:
-    """The hub's own key check. Reads the keys once, now, so a bad key file stops start-up."""
+def api_key_dependency(
+    settings: HubSettings, route_path: Callable[[Request], str] = route_path
+) -> Callable[[Request], Awaitable[None]]:
+    """The hub's own key check. Reads the keys once, now, so a bad key file stops start-up.
+
+    ``route_path`` gives the matched route's template as if the API were at ``/public``."""
     keys = load_api_keys(settings)
     require_for_model_hub = settings.require_key_for_model_hub
 

@@ -95,7 +95,7 @@ async def test_page_loads_without_the_host_auth_but_the_api_does_not():
         assert (await http.get("/hub/static/client.js")).status_code == 200
         assert (await http.get("/public/v1/model_hub")).status_code == 401
         allowed = await http.get("/public/v1/model_hub", headers={"Authorization": "Bearer host-key"})
-    assert allowed.status_code == 200 and allowed.json()["meta"]["total"] == 2
+    assert allowed.status_code == 200 and allowed.json()["meta"]["total_count"] == 2
 
 
 def test_wheel_ships_the_page(tmp_path):

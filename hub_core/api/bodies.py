@@ -57,6 +57,15 @@ def _declared_length(scope: Scope) -> int | None:
     return None
 
 
+def _path_in_app(scope: Scope) -> str:
+    """The request path without a mount's ``root_path`` (as Starlette's routing reads it)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root) :] or "/"
+    return path
+
+
 class RequestBodyLimit:
     """ASGI guard: no request body larger than ``max_bytes`` reaches the app.
 
@@ -69,7 +78,8 @@ class RequestBodyLimit:
         self.only = only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.only is not None and not self.only(scope["path"])):
+        # The path within this app (without a mount's root_path), so a sub-app's paths match too.
+        if scope["type"] != "http" or (self.only is not None and not self.only(_path_in_app(scope))):
             await self.app(scope, receive, send)
             return
         declared = _declared_length(scope)

@@ -9,6 +9,9 @@ from fastapi import Depends, Request
 from hub_core.hub import Hub
 
 HUB_STATE_KEY = "hub_core"
+API_PREFIX_KEY = "hub_core_api_prefix"
+"""Where ``include_hub`` mounted the API in this app (``app.state``), for the page."""
+DEFAULT_API_PREFIX = "/public"
 
 
 async def get_hub(request: Request) -> Hub:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 from dataclasses import dataclass
 from importlib import resources
 from typing import Annotated
@@ -17,6 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
+from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX
 from hub_core.errors import NotFoundError
 
 STATIC_PACKAGE = "hub_core"
@@ -79,10 +81,13 @@ async def hub_page(request: Request) -> Response:
     page = asset("index.html")
     if page is None:  # pragma: no cover - the file ships with the package
         raise NotFoundError("The hub page is not installed.")
-    # Relative links work from both /hub and /hub/, and behind a proxy's path prefix.
+    # Relative links work from both /hub and /hub/, and behind a proxy's path prefix. The API's
+    # own prefix (include_hub's ``prefix``) is written into the page for its client.
     prefix = "static/" if request.url.path.endswith("/") else "hub/static/"
-    body = page.body.replace(b"{{static}}", prefix.encode())
-    etag = page.etag[:-1] + ("-s" if prefix == "static/" else "-h") + '"'
+    api = str(getattr(request.app.state, API_PREFIX_KEY, DEFAULT_API_PREFIX))
+    body = page.body.replace(b"{{static}}", prefix.encode()).replace(b"{{api}}", html.escape(api).encode())
+    digest = hashlib.blake2b(api.encode(), digest_size=4).hexdigest()
+    etag = page.etag[:-1] + ("-s" if prefix == "static/" else "-h") + f'-{digest}"'
     return _send(request, page, body, etag)
 
 

@@ -11,7 +11,8 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_core.api.bodies import RequestTooLargeError, too_large_problem
 from hub_core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, HubError
@@ -115,39 +116,141 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     return problem_response(body)
 
 
-def is_hub_path(path: str) -> bool:
-    return path.startswith("/public/") or path == "/hub" or path.startswith("/hub/")
+class HubRoutes:
+    """Which routes of an app are the hub's: by endpoint, with each one's template as if the API
+    were mounted at ``/public`` (what the key check and the page go by)."""
+
+    def __init__(self) -> None:
+        self.templates: dict[Callable[..., Any], str] = {}
+
+    def add(self, endpoint: Callable[..., Any], template: str) -> None:
+        self.templates.setdefault(endpoint, template)
+
+    def template(self, request: Request) -> str | None:
+        """The matched hub route's template, or None when no hub route matched."""
+        endpoint = getattr(request.scope.get("route"), "endpoint", None)
+        return None if endpoint is None else self.templates.get(endpoint)
+
+    def matched(self, request: Request) -> bool:
+        return self.template(request) is not None
 
 
-def install_problem_handlers(app: FastAPI, *, own_app: bool = True) -> None:
+IN_HUB_CODE = "hub_core.in_hub_code"
+"""Scope key set once the host's dependencies have passed: what fails after it is the hub's fault."""
+HOST_HANDLERS = "hub_core.host_handlers"
+"""Scope key: the host app's exception handlers, when the hub runs as a sub-app mounted in it."""
+
+
+async def entered_hub_code(request: Request) -> None:
+    """The last router-level dependency of every hub API route (see ``IN_HUB_CODE``)."""
+    request.scope[IN_HUB_CODE] = True
+
+
+def install_problem_handlers(app: FastAPI, *, own_app: bool = True, routes: HubRoutes | None = None) -> None:
     """problem+json for the hub's errors.
 
-    In the hub's own app every error becomes problem+json. Mounted in a host app, only
-    requests to the hub's paths do; the host's other routes keep the host's handlers.
+    In the hub's own app every error becomes problem+json. Mounted in a host app, only requests
+    that a hub route matched do; everything else (the host's routes, its 404s, its own exception
+    classes) keeps the host's handlers, and only a failure inside hub code becomes a hub 500.
     """
     app.add_exception_handler(HubError, hub_error_handler)
     ours: dict[type[Exception], Handler] = {
         RequestValidationError: validation_error_handler,
         StarletteHTTPException: http_error_handler,
-        Exception: unexpected_error_handler,
     }
-    for kind, handler in ours.items():
-        if own_app:
+    if own_app:
+        for kind, handler in ours.items():
             app.add_exception_handler(kind, handler)
-        else:
-            app.add_exception_handler(kind, _for_hub_paths(handler, app.exception_handlers.get(kind)))
+        app.add_exception_handler(Exception, unexpected_error_handler)
+        return
+    known = routes or HubRoutes()
+    for kind, handler in ours.items():
+        app.add_exception_handler(kind, _for_hub_routes(known, handler, app.exception_handlers.get(kind)))
+    app.add_exception_handler(Exception, _for_hub_code(app.exception_handlers.get(Exception)))
+    app.add_middleware(HostHandlersMiddleware)
 
 
-def _for_hub_paths(handler: Handler, previous: Any) -> Handler:
+def _for_hub_routes(routes: HubRoutes, handler: Handler, previous: Any) -> Handler:
     async def dispatch(request: Request, exc: Exception) -> Response:
-        if is_hub_path(request.url.path):
+        if routes.matched(request):
             return await handler(request, exc)
+        host = _host_handler(request, exc)
+        if host is not None:
+            return await _call(host, request, exc)
         if previous is None:
             return await _host_default(request, exc)
-        result = previous(request, exc)
-        return await result if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
+        return await _call(previous, request, exc)
 
     return dispatch
+
+
+def _for_hub_code(previous: Any) -> Handler:
+    """The catch-all: a hub 500 only for a failure inside hub code, else what the host would do."""
+
+    async def dispatch(request: Request, exc: Exception) -> Response:
+        if request.scope.get(IN_HUB_CODE):
+            return await unexpected_error_handler(request, exc)
+        if previous is not None:
+            return await _call(previous, request, exc)
+        return PlainTextResponse("Internal Server Error", status_code=500)  # Starlette's own answer
+
+    return dispatch
+
+
+async def _call(handler: Any, request: Request, exc: Exception) -> Response:
+    result = handler(request, exc)
+    return await result if inspect.isawaitable(result) else result  # type: ignore[no-any-return]
+
+
+def _host_handler(request: Request, exc: Exception) -> Any:
+    """The host app's handler for ``exc``, when the hub runs as a sub-app inside it."""
+    found = request.scope.get(HOST_HANDLERS)
+    if found is None:
+        return None
+    exception_handlers, status_handlers = found
+    if isinstance(exc, StarletteHTTPException) and exc.status_code in status_handlers:
+        return status_handlers[exc.status_code]
+    for kind in type(exc).__mro__:
+        if kind in exception_handlers:
+            return exception_handlers[kind]
+    return None
+
+
+class HostHandlersMiddleware:
+    """Inside a host app's mount, hand the host's exceptions back to the host's own handlers.
+
+    A sub-app answers every exception it has no handler for with a 500 of its own, before the
+    host's handlers could see it. This notes the host's handlers (which the host's exception
+    middleware put in the scope) and, for an exception raised outside hub code, such as the
+    host's auth dependency raising its own exception class, answers with the host's handler.
+    At the top of an app (no host) it passes every request straight through.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        host = scope.get("starlette.exception_handlers") if scope["type"] == "http" else None
+        if host is None or HOST_HANDLERS in scope:
+            await self.app(scope, receive, send)
+            return
+        scope[HOST_HANDLERS] = host
+        started = False
+
+        async def sender(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sender)
+        except Exception as exc:
+            request = Request(scope, receive)
+            handler = None if started or scope.get(IN_HUB_CODE) else _host_handler(request, exc)
+            if handler is None:
+                raise
+            response = await _call(handler, request, exc)
+            await response(scope, receive, sender)
 
 
 async def _host_default(request: Request, exc: Exception) -> Response:

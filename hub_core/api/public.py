@@ -24,7 +24,8 @@ PROBLEM_RESPONSES = problem_responses(
     }
 )
 
-router = APIRouter(prefix="/public", tags=["public"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["public"], responses=PROBLEM_RESPONSES)
+"""Mounted at ``include_hub``'s ``prefix`` (default ``/public``)."""
 
 
 class JSONBytes(Response):

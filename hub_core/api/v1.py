@@ -1,5 +1,10 @@
 """``/public/v1/model_hub``: the model hub paged, sorted, searched and filtered, with facets.
 
+The wire format and the query grammar are LiteLLM's ``/public/v1`` list API (its
+``ListResponse`` and ``FacetListResponse``, ``filter[field][op]`` parameters, sort and
+paging rules), so LiteLLM's dashboard and clients read the hub unchanged; the hub's own
+fields ride along as extra keys. docs/litellm.md lists every difference that remains.
+
 Everything here works on the hub's cached, already converted model groups
 (``Hub.model_hub_views``); a page request never calls a provider's upstream. The
 filtered and sorted selection is remembered per hub (keyed by the identity of the
@@ -9,7 +14,6 @@ through a large list sorts it once, and only the requested page is serialised.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import weakref
@@ -17,11 +21,11 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -30,7 +34,7 @@ from hub_core.api.problems import problem_responses
 from hub_core.api.public import cached_response
 from hub_core.errors import BadRequestError
 from hub_core.hub import Hub, ProviderView
-from hub_core.models import ModelGroup, Source
+from hub_core.models import UNKNOWN_MODE, ModelGroup, Source
 
 FEATURES: dict[str, str] = {
     "function_calling": "supports_function_calling",
@@ -38,9 +42,36 @@ FEATURES: dict[str, str] = {
     "vision": "supports_vision",
     "reasoning": "supports_reasoning",
 }
+"""Feature names (LiteLLM's: a ``supports_*`` flag without its prefix) and their flags."""
 
 Row = tuple[str, ModelGroup]
 """(provider name, model group)."""
+
+PAGE, PAGE_SIZE, SORT, SEARCH = "page", "page_size", "sort", "q"
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_SEARCH_CHARS = 200
+MAX_VALUE_CHARS = 1000
+
+# LiteLLM's filter operators. One a field does not take is a 400 "unsupported-filter-operator";
+# any other text in that place makes the whole parameter unknown.
+KNOWN_OPS = frozenset({"eq", "gte", "lte", "gt", "lt", "contains", "not", "in", "is_null"})
+FILTER_OPS: dict[str, frozenset[str]] = {
+    "mode": frozenset({"eq", "in"}),
+    "providers": frozenset({"contains", "in"}),
+    "features": frozenset({"in"}),
+    # The hub's own filters, in the same grammar.
+    "available": frozenset({"eq"}),
+    "source": frozenset({"eq", "in"}),
+}
+
+
+def wire_mode(group: ModelGroup) -> str:
+    return UNKNOWN_MODE if group.mode is None else group.mode
+
+
+def features_of(group: ModelGroup) -> tuple[str, ...]:
+    return tuple(sorted(name for name, flag in FEATURES.items() if getattr(group, flag)))
 
 
 def _casefolded(value: str | None) -> str | None:
@@ -48,12 +79,17 @@ def _casefolded(value: str | None) -> str | None:
 
 
 SORT_KEYS: dict[str, Callable[[Row], Any]] = {
+    # LiteLLM's sortable fields (rpm and tpm are always null here)...
     "model_group": lambda r: r[1].model_group,
-    "mode": lambda r: r[1].mode,
+    "mode": lambda r: wire_mode(r[1]),
+    "providers": lambda r: tuple(r[1].providers),
     "max_input_tokens": lambda r: r[1].max_input_tokens,
     "max_output_tokens": lambda r: r[1].max_output_tokens,
     "input_cost_per_token": lambda r: r[1].input_cost_per_token,
     "output_cost_per_token": lambda r: r[1].output_cost_per_token,
+    "rpm": lambda r: None,
+    "tpm": lambda r: None,
+    # ...and the hub's.
     "display_name": lambda r: _casefolded(r[1].display_name),
     "provider": lambda r: r[0],
     "available": lambda r: r[1].available,
@@ -63,25 +99,62 @@ DEFAULT_SORT = "model_group"
 
 PROBLEM_RESPONSES = problem_responses(
     {
-        400: "A parameter is invalid; the problem names it",
-        404: "Unknown provider",
-        502: "A requested provider's upstream failed",
-        503: "Nothing can be served right now for a requested provider",
+        400: "A parameter is unknown, repeated or invalid; the problem names it and what is allowed",
+        404: "A provider named in filter[providers][in] is disabled",
+        502: "A provider named in filter[providers][in] has a failing upstream",
+        503: "Nothing can be served right now for a provider named in filter[providers][in]",
     }
 )
 
-router = APIRouter(prefix="/public/v1", tags=["v1"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["v1"], responses=PROBLEM_RESPONSES)
+"""Mounted at ``include_hub``'s ``prefix`` (default ``/public``): ``/public/v1/model_hub``."""
+
+
+# -- errors -----------------------------------------------------------------------------------
 
 
 class InvalidParameterError(BadRequestError):
-    """A query parameter is wrong; ``parameter`` names it (same type as FastAPI's own 400s)."""
+    """A query parameter's value is wrong; ``parameter`` names it (same type as FastAPI's own 400s)."""
 
     slug = "invalid-parameter"
     title = "Invalid request parameter"
 
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"Invalid value for {parameter}: {message}", parameter=parameter)
+    def __init__(self, parameter: str, message: str, **extra: Any) -> None:
+        super().__init__(f"Invalid value for {parameter}: {message}", parameter=parameter, **extra)
         self.parameter = parameter
+
+
+class UnknownParameterError(BadRequestError):
+    slug = "unknown-query-parameter"
+    title = "Unknown query parameter"
+
+
+class DuplicateParameterError(BadRequestError):
+    slug = "duplicate-query-parameter"
+    title = "Duplicate query parameter"
+
+
+class InvalidSortFieldError(InvalidParameterError):
+    slug = "invalid-sort-field"
+    title = "Invalid sort field"
+
+
+class DuplicateSortFieldError(InvalidParameterError):
+    slug = "duplicate-sort-field"
+    title = "Duplicate sort field"
+
+
+class UnsupportedFilterOperatorError(InvalidParameterError):
+    slug = "unsupported-filter-operator"
+    title = "Unsupported filter operator"
+
+
+_SHOWABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+
+
+def _names(names: Iterable[str]) -> str:
+    """Parameter names for a message; a name that is not plain text is not echoed."""
+    return ", ".join(n if _SHOWABLE_NAME.match(n) else "(a name with other characters)" for n in names)
 
 
 # -- response shapes (for the OpenAPI schema; bodies are built with orjson) ----------------
@@ -94,18 +167,20 @@ class ProviderMeta(BaseModel):
     errors: list[str] = Field(default_factory=list)
 
 
-class PageMeta(BaseModel):
+class ListMeta(BaseModel):
+    """LiteLLM's ``ListMeta``, plus how fresh the data is."""
+
+    total_count: int
     page: int
     page_size: int
-    total: int
-    pages: int
-    sort: str
+    total_pages: int
+    sort: str = Field(description="The order applied, e.g. '-max_input_tokens' (model_group breaks ties).")
     fetched_at: datetime | None = Field(default=None, description="The oldest data in this response.")
     stale: bool
     providers: dict[str, ProviderMeta]
 
 
-class PageLinks(BaseModel):
+class ListLinks(BaseModel):
     self: str
     first: str
     prev: str | None
@@ -115,185 +190,280 @@ class PageLinks(BaseModel):
 
 class ModelHubPage(BaseModel):
     data: list[ModelGroup]
-    meta: PageMeta
-    links: PageLinks
-
-
-class FacetValue(BaseModel):
-    value: str
-    count: int
-    label: str | None = Field(default=None, description="A display name, where the hub knows one.")
+    meta: ListMeta
+    links: ListLinks
 
 
 class FacetMeta(BaseModel):
+    """LiteLLM's ``PageMeta``, plus counts and freshness."""
+
+    page: int
+    page_size: int
+    has_more: bool
     total: int = Field(description="Entries matching the filters.")
+    counts: dict[str, int] = Field(description="How many matching entries have each value of this page.")
+    labels: dict[str, str] | None = Field(default=None, description="/providers only: display names.")
     fetched_at: datetime | None = None
     stale: bool
     providers: dict[str, ProviderMeta]
 
 
+class FacetLinks(BaseModel):
+    self: str
+    prev: str | None
+    next: str | None
+
+
 class FacetList(BaseModel):
-    data: list[FacetValue]
+    data: list[str]
     meta: FacetMeta
+    links: FacetLinks
 
 
 # -- parameters -----------------------------------------------------------------------------
 
+Predicate = tuple[str, str, Any]
+"""(field, op, value): value is a str, a frozenset of str (``in``) or a bool (``available``)."""
+
 
 @dataclass(frozen=True)
-class Filters:
+class Query:
+    """The filters and search of one request (hashable: it keys the selection cache)."""
+
     q: str | None = None
-    providers: tuple[str, ...] | None = None
-    modes: tuple[str, ...] | None = None
-    features: tuple[str, ...] = ()
-    available: bool | None = None
-    source: Source | None = None
+    predicates: tuple[Predicate, ...] = ()
+
+    @property
+    def named_providers(self) -> tuple[str, ...]:
+        """Provider names a ``filter[providers][in]`` asks for."""
+        names = [v for f, op, values in self.predicates if f == "providers" and op == "in" for v in sorted(values)]
+        return tuple(dict.fromkeys(names))
+
+    @property
+    def filters_providers(self) -> bool:
+        return any(f == "providers" for f, _, _ in self.predicates)
 
     def matches(self, row: Row) -> bool:
-        provider, group = row
-        if self.providers is not None and provider not in self.providers:
-            return False
-        if self.modes is not None and group.mode not in self.modes:
-            return False
-        if self.available is not None and group.available is not self.available:
-            return False
-        if self.source is not None and group.source != self.source:
-            return False
-        for feature in self.features:
-            if not getattr(group, FEATURES[feature]):
+        _, group = row
+        for field, op, value in self.predicates:
+            if not _holds(_cell(field, group), op, value):
                 return False
         if self.q is not None:
-            name = group.model_group.casefold()
-            display = (group.display_name or "").casefold()
-            if self.q not in name and self.q not in display:
+            q = self.q.casefold()
+            if q not in group.model_group.casefold() and q not in (group.display_name or "").casefold():
                 return False
         return True
 
 
-# The patterns are published in the OpenAPI schema and checked here with the same
-# (Python ``re.search``) semantics, so what the schema allows is exactly what is accepted.
-MAX_VALUES = 20
-MAX_VALUE_CHARS = 200
+def _cell(field: str, group: ModelGroup) -> Any:
+    if field == "mode":
+        return wire_mode(group)
+    if field == "providers":
+        return tuple(group.providers)
+    if field == "features":
+        return features_of(group)
+    if field == "available":
+        return group.available
+    return group.source
 
 
-def comma_list(item: str) -> str:
-    """A pattern for a comma list of ``item`` (spaces and empty items allowed)."""
-    return rf"^[ ,]*(?:{item}(?: *,[ ,]*{item})*)?[ ,]*$"
+def _holds(cell: Any, op: str, value: Any) -> bool:
+    """LiteLLM's in-memory semantics: a repeated field holds when one of its items does."""
+    items = cell if isinstance(cell, tuple) else (cell,)
+    if op == "in":
+        return any(item in value for item in items)
+    if op == "contains":
+        return any(value.casefold() in str(item).casefold() for item in items)
+    return any(item == value for item in items)
 
 
-NAME_ITEM = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}"
-PROVIDER_LIST = comma_list(NAME_ITEM)
-MODE_LIST = r"^[^,]{0,64}(?:,[^,]{0,64})*$"
-FEATURE_LIST = comma_list("(?:" + "|".join(FEATURES) + ")")
-SORT_LIST = comma_list("[-+ ]*(?:" + "|".join(SORT_KEYS) + ")")
-_PATTERNS = {
-    "provider": re.compile(PROVIDER_LIST),
-    "mode": re.compile(MODE_LIST),
-    "features": re.compile(FEATURE_LIST),
-    "sort": re.compile(SORT_LIST),
-}
-_HINTS = {
-    "provider": "provider names are letters, digits, '_', '.' and '-' (at most 64), comma-separated.",
-    "mode": "modes are at most 64 characters each, comma-separated.",
-    "features": "features are " + ", ".join(FEATURES) + ", comma-separated.",
-    "sort": "a comma list of fields, each optionally prefixed with '-': " + ", ".join(SORT_KEYS) + ".",
-}
-
-
-def _items(name: str, values: Sequence[str]) -> list[tuple[int, str]]:
-    """(position, item) of repeatable, comma-separated values, after checking them against the pattern."""
-    if len(values) > MAX_VALUES:
-        raise InvalidParameterError(name, f"at most {MAX_VALUES} values.")
-    items: list[tuple[int, str]] = []
-    for value in values:
-        for raw in value.split(","):
-            item = raw.strip()
-            if item:
-                items.append((len(items) + 1, item))
-    for value in values:
-        if len(value) > MAX_VALUE_CHARS or not _PATTERNS[name].search(value):
-            raise InvalidParameterError(name, _HINTS[name])
-    return items
-
-
-def _split(name: str, values: Sequence[str] | None) -> tuple[str, ...] | None:
-    """Repeatable and/or comma-separated values, deduplicated; None when absent or empty."""
-    if not values:
+def _parse_filter_key(name: str) -> tuple[str, str] | None:
+    """``filter[mode][in]`` -> ``("mode", "in")``; ``filter[mode]`` -> ``("mode", "eq")``."""
+    if not name.startswith("filter[") or not name.endswith("]"):
         return None
-    items: list[str] = []
-    for _, item in _items(name, values):
-        if item not in items:
-            items.append(item)
-    return tuple(items) or None
+    field, separator, op = name[len("filter[") : -1].partition("][")
+    if not separator:
+        return field, "eq"
+    return (field, op) if op in KNOWN_OPS else None
+
+
+def _is_known(name: str, *, facet: bool) -> bool:
+    if name in (PAGE, PAGE_SIZE, SEARCH) or (name == SORT and not facet):
+        return True
+    parsed = _parse_filter_key(name)
+    return parsed is not None and parsed[0] in FILTER_OPS
+
+
+def allowed_parameters(*, facet: bool) -> list[str]:
+    names = [PAGE, PAGE_SIZE, SEARCH] + ([] if facet else [SORT])
+    names += [f"filter[{f}]" if op == "eq" else f"filter[{f}][{op}]" for f, ops in FILTER_OPS.items() for op in ops]
+    return sorted(names)
+
+
+def _refuse_unknown(pairs: Sequence[tuple[str, str]], *, facet: bool) -> None:
+    unknown = sorted({name for name, _ in pairs if not _is_known(name, facet=facet)})
+    if unknown:
+        raise UnknownParameterError(
+            f"Unrecognized query parameter(s): {_names(unknown)}. The v1 API takes LiteLLM's grammar, "
+            "e.g. filter[mode][in]=chat,embedding; 'allowed' lists every parameter.",
+            allowed=allowed_parameters(facet=facet),
+        )
+
+
+def _refuse_repeats(pairs: Sequence[tuple[str, str]]) -> None:
+    counts = Counter(name for name, _ in pairs)
+    repeated = sorted(name for name, n in counts.items() if n > 1)
+    if repeated:
+        raise DuplicateParameterError(
+            f"Repeated query parameter(s): {_names(repeated)}. Each may appear once; "
+            "use a comma-separated list for multiple sort keys or filter values."
+        )
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameterError(name, "it must be an integer.") from None
+    if value < 1:
+        raise InvalidParameterError(name, "it must be 1 or greater.")
+    return value
+
+
+def parse_page(params: dict[str, str]) -> tuple[int, int]:
+    """(page, page_size): page_size above 100 is clamped to 100, as LiteLLM does."""
+    page = _positive_int(PAGE, params[PAGE]) if PAGE in params else 1
+    size = _positive_int(PAGE_SIZE, params[PAGE_SIZE]) if PAGE_SIZE in params else DEFAULT_PAGE_SIZE
+    return page, min(size, MAX_PAGE_SIZE)
 
 
 def parse_sort(value: str | None) -> tuple[tuple[str, bool], ...]:
     """``"-max_input_tokens,provider"`` -> ``(("max_input_tokens", True), ("provider", False))``."""
-    keys: list[tuple[str, bool]] = []
-    seen: set[str] = set()
-    raw = [value] if value else []
-    # Name the first wrong item (without echoing it) before the generic pattern check.
-    for position, item in enumerate(i for v in raw for i in (part.strip() for part in v.split(",")) if i):
-        if item.lstrip("-+ ").strip() not in SORT_KEYS:
-            allowed = ", ".join(SORT_KEYS)
-            raise InvalidParameterError("sort", f"item {position + 1} is not a sortable field; sortable: {allowed}.")
-    for _, item in _items("sort", raw):
-        name = item.lstrip("-+ ").strip()
-        if name not in seen:
-            seen.add(name)
-            keys.append((name, item.startswith("-")))
-    return tuple(keys) or ((DEFAULT_SORT, False),)
+    if value is None:
+        return ((DEFAULT_SORT, False),)
+    keys = [(s.removeprefix("-"), s.startswith("-")) for s in (part.strip() for part in value.split(","))]
+    allowed = sorted(SORT_KEYS)
+    rejected = sorted({name for name, _ in keys if name not in SORT_KEYS})
+    if rejected:
+        raise InvalidSortFieldError(
+            SORT, f"{len(rejected)} item(s) are not sortable fields; sortable: {', '.join(allowed)}.", allowed=allowed
+        )
+    fields = [name for name, _ in keys]
+    repeated = sorted({name for name in fields if fields.count(name) > 1})
+    if repeated:
+        raise DuplicateSortFieldError(
+            SORT, f"field(s) named more than once: {', '.join(repeated)}. Each may appear once.", allowed=allowed
+        )
+    return tuple(keys)
 
 
 def sort_text(keys: Iterable[tuple[str, bool]]) -> str:
     return ",".join(("-" if descending else "") + name for name, descending in keys)
 
 
-def build_filters(
-    q: str | None,
-    provider: list[str] | None,
-    mode: list[str] | None,
-    features: list[str] | None,
-    available: bool | None,
-    source: Source | None,
-) -> Filters:
-    if features:
-        wanted_items = [i for v in features for i in (part.strip() for part in v.split(",")) if i]
-        unknown = [position for position, f in enumerate(wanted_items, start=1) if f not in FEATURES]
-        if unknown:
-            known = ", ".join(FEATURES)
-            raise InvalidParameterError("features", f"item {unknown[0]} is not a feature; features: {known}.")
-    providers = _split("provider", provider)
-    wanted = _split("features", features) or ()
-    text = (q or "").strip().casefold() or None
-    return Filters(text, providers, _split("mode", mode), wanted, available, source)
+def parse_filters(params: dict[str, str]) -> Query:
+    """The ``filter[...]`` parameters (in name order, as LiteLLM checks them) and ``q``."""
+    predicates: list[Predicate] = []
+    for name in sorted(params):
+        parsed = _parse_filter_key(name)
+        if parsed is None or parsed[0] not in FILTER_OPS:
+            continue
+        field, op = parsed
+        raw = params[name]
+        if op not in FILTER_OPS[field]:
+            ops = sorted(FILTER_OPS[field])
+            raise UnsupportedFilterOperatorError(
+                name, f"operator {op!r} is not supported on {field!r}; supported: {', '.join(ops)}.", allowed=ops
+            )
+        if len(raw) > MAX_VALUE_CHARS:
+            raise InvalidParameterError(name, f"at most {MAX_VALUE_CHARS} characters.")
+        value: Any = raw
+        if op == "in":
+            value = frozenset(item.strip() for item in raw.split(","))
+        elif field == "available":
+            if raw.lower() not in ("true", "false"):
+                raise InvalidParameterError(name, "it must be 'true' or 'false'.")
+            value = raw.lower() == "true"
+        predicates.append((field, op, value))
+    q = params.get(SEARCH)
+    if q is not None and len(q) > MAX_SEARCH_CHARS:
+        raise InvalidParameterError(SEARCH, f"at most {MAX_SEARCH_CHARS} characters.")
+    return Query(q or None, tuple(predicates))
 
 
-def _list_param(name: str, description: str) -> Any:
-    item_schema = {"type": "string", "maxLength": MAX_VALUE_CHARS, "pattern": _PATTERNS[name].pattern}
-    return Query(description=description, json_schema_extra={"maxItems": MAX_VALUES, "items": item_schema})
+@dataclass(frozen=True)
+class ListQuery:
+    query: Query
+    page: int
+    page_size: int
+    sort: tuple[tuple[str, bool], ...]
 
 
-QParam = Annotated[
-    str | None, Query(max_length=200, description="Case-insensitive substring of model_group or display_name.")
-]
-ProviderParam = Annotated[list[str] | None, _list_param("provider", "Provider name(s); repeat or comma-separate.")]
-ModeParam = Annotated[
-    list[str] | None, _list_param("mode", "Mode(s), e.g. chat or embedding; repeat or comma-separate.")
-]
-FeaturesParam = Annotated[
-    list[str] | None,
-    _list_param("features", "Entries that support all of: " + ", ".join(FEATURES) + " (repeat or comma-separate)."),
-]
-AvailableParam = Annotated[bool | None, Query(description="true: only entries callable now; false: only the others.")]
-SourceParam = Annotated[Literal["live", "catalog"] | None, Query(description="live or catalog.")]
-SortParam = Annotated[
-    str | None,
-    Query(
-        description="Comma list of fields, '-' prefix for descending: " + ", ".join(SORT_KEYS) + ".",
-        json_schema_extra={"maxLength": MAX_VALUE_CHARS, "pattern": SORT_LIST},
-    ),
-]
+def parse_list_query(pairs: Sequence[tuple[str, str]]) -> ListQuery:
+    """A page request, checked in LiteLLM's order: unknown names, page, page_size, sort, filters, repeats."""
+    _refuse_unknown(pairs, facet=False)
+    params = dict(pairs)
+    page, page_size = parse_page(params)
+    keys = parse_sort(params.get(SORT))
+    query = parse_filters(params)
+    _refuse_repeats(pairs)
+    return ListQuery(query, page, page_size, keys)
+
+
+def parse_facet_query(pairs: Sequence[tuple[str, str]]) -> ListQuery:
+    """A facet request, in LiteLLM's order: unknown names (``sort`` among them), repeats, page, filters."""
+    _refuse_unknown(pairs, facet=True)
+    _refuse_repeats(pairs)
+    params = dict(pairs)
+    page, page_size = parse_page(params)
+    return ListQuery(parse_filters(params), page, page_size, ())
+
+
+def _string_parameter(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def openapi_parameters(*, facet: bool) -> list[dict[str, Any]]:
+    """The query parameters as OpenAPI declares them (parsed by hand, so unknown and repeated ones are refused)."""
+    text = {"type": "string", "maxLength": MAX_VALUE_CHARS}
+    parameters = [
+        _string_parameter(PAGE, "1-based page number.", type="integer", minimum=1),
+        _string_parameter(PAGE_SIZE, "Entries per page; above 100 is read as 100.", type="integer", minimum=1),
+        _string_parameter(
+            SEARCH,
+            "Case-insensitive substring of model_group or display_name.",
+            type="string",
+            maxLength=MAX_SEARCH_CHARS,
+        ),
+        _string_parameter("filter[mode]", "Entries of exactly this mode ('unknown': mode not known).", **text),
+        _string_parameter("filter[mode][in]", "Entries of any of these modes (comma-separated).", **text),
+        _string_parameter("filter[providers][contains]", "Entries with a provider containing this text.", **text),
+        _string_parameter("filter[providers][in]", "Entries with any of these providers (comma-separated).", **text),
+        _string_parameter(
+            "filter[features][in]",
+            "Entries with any of these features: " + ", ".join(FEATURES) + " (comma-separated).",
+            **text,
+        ),
+        _string_parameter(
+            "filter[available]",
+            "true: only entries callable now; false: only the others.",
+            type="string",
+            enum=["true", "false"],
+        ),
+        _string_parameter("filter[source]", "live or catalog.", **text),
+        _string_parameter("filter[source][in]", "Any of live, catalog (comma-separated).", **text),
+    ]
+    if not facet:
+        parameters.insert(
+            2,
+            _string_parameter(
+                SORT,
+                "Comma list of fields, '-' prefix for descending, each at most once: " + ", ".join(SORT_KEYS) + ".",
+                type="string",
+                maxLength=MAX_VALUE_CHARS,
+            ),
+        )
+    return parameters
 
 
 # -- selection --------------------------------------------------------------------------------
@@ -311,29 +481,37 @@ def sort_rows(rows: list[Row], keys: Sequence[tuple[str, bool]]) -> list[Row]:
     return ordered
 
 
+@dataclass(frozen=True)
+class Selection:
+    rows: list[Row]
+    providers: frozenset[str]
+    """The providers whose entries are among ``rows``."""
+
+
 class _SelectionCache:
     """A small LRU of filtered (and sorted) row lists for one hub."""
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
-        self._entries: OrderedDict[tuple[Any, ...], tuple[list[list[ModelGroup]], list[Row]]] = OrderedDict()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[list[list[ModelGroup]], Selection]] = OrderedDict()
 
-    def get(self, views: list[ProviderView], filters: Filters, keys: tuple[tuple[str, bool], ...] | None) -> list[Row]:
+    def get(self, views: list[ProviderView], query: Query, keys: tuple[tuple[str, bool], ...] | None) -> Selection:
         # Each view's ``groups`` list is replaced when its data is refreshed; the entry keeps
         # the lists alive so their ids cannot be reused while it is cached.
         identity = tuple((v.provider, id(v.groups)) for v in views)
-        cache_key = (identity, filters, keys)
+        cache_key = (identity, query, keys)
         found = self._entries.get(cache_key)
         if found is not None:
             self._entries.move_to_end(cache_key)
             return found[1]
-        rows = [row for v in views for row in ((v.provider, g) for g in v.groups) if filters.matches(row)]
+        rows = [row for v in views for row in ((v.provider, g) for g in v.groups) if query.matches(row)]
         if keys is not None:
             rows = sort_rows(rows, keys)
-        self._entries[cache_key] = ([v.groups for v in views], rows)
+        selection = Selection(rows, frozenset(provider for provider, _ in rows))
+        self._entries[cache_key] = ([v.groups for v in views], selection)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
-        return rows
+        return selection
 
 
 _caches: weakref.WeakKeyDictionary[Hub, _SelectionCache] = weakref.WeakKeyDictionary()
@@ -346,18 +524,16 @@ def _selection(hub: Hub) -> _SelectionCache:
     return cache
 
 
-async def load_views(hub: Hub, providers: tuple[str, ...] | None) -> list[ProviderView]:
-    """Every servable provider's view, or exactly the named ones (an unknown name is a 404)."""
-    if providers is None:
-        return await hub.model_hub_views(None)
-    for name in providers:
-        hub.require(name)
-    results = await asyncio.gather(*(hub.model_hub_views(n) for n in providers), return_exceptions=True)
-    views: list[ProviderView] = []
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-        views.extend(result)
+async def load_views(hub: Hub, named: Sequence[str] = ()) -> list[ProviderView]:
+    """Every servable provider's view. A loaded provider ``named`` in the filter that is left out
+    of that merged list answers with its own error (502, 503), not with an empty page."""
+    views = await hub.model_hub_views(None)
+    present = {v.provider for v in views}
+    loaded = set(hub.registry.loaded())
+    for name in named:
+        if name in loaded and name not in present:
+            views.extend(await hub.model_hub_views(name))
+            present.add(name)
     return views
 
 
@@ -379,117 +555,104 @@ def freshness_meta(views: list[ProviderView]) -> dict[str, Any]:
     }
 
 
+def _described(views: list[ProviderView], query: Query, selection: Selection) -> list[ProviderView]:
+    """The views ``meta`` reports on: all of them, or under a providers filter those it names or that matched."""
+    if not query.filters_providers:
+        return views
+    keep = selection.providers | set(query.named_providers)
+    return [v for v in views if v.provider in keep]
+
+
 def _link(request: Request, page: int) -> str:
-    items = [(k, v) for k, v in request.query_params.multi_items() if k != "page"]
-    items.insert(0, ("page", str(page)))
-    query = "&".join(f"{_quote(k)}={_quote(v)}" for k, v in items)
-    return f"{request.url.path}?{query}"
-
-
-def _quote(value: str) -> str:
-    return quote(value, safe=",-._~")
+    """LiteLLM's page links: the query as sent, ``page`` moved to the end."""
+    others = [(k, v) for k, v in request.query_params.multi_items() if k != PAGE]
+    return f"{request.url.path}?{urlencode([*others, (PAGE, str(page))])}"
 
 
 # -- routes ----------------------------------------------------------------------------------
 
 
-async def filters_from_query(
-    q: QParam = None,
-    provider: ProviderParam = None,
-    mode: ModeParam = None,
-    features: FeaturesParam = None,
-    available: AvailableParam = None,
-    source: SourceParam = None,
-) -> Filters:
-    """The filters every v1 route shares (the page and each facet)."""
-    return build_filters(q, provider, mode, features, available, source)
-
-
-FiltersDep = Annotated[Filters, Depends(filters_from_query)]
-
-
-@router.get("/model_hub", response_model=ModelHubPage, summary="Model-hub entries, paged, sorted and filtered")
-async def model_hub_page(
-    request: Request,
-    hub: HubDep,
-    filters: FiltersDep,
-    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number.")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100, description="Entries per page.")] = 50,
-    sort: SortParam = None,
-) -> Response:
-    keys = parse_sort(sort)
-    views = await load_views(hub, filters.providers)
-    rows = _selection(hub).get(views, filters, keys)
-    total = len(rows)
-    pages = math.ceil(total / page_size)
-    start = (page - 1) * page_size
-    data = [group.model_dump(mode="json") for _, group in rows[start : start + page_size]]
+@router.get(
+    "/v1/model_hub",
+    response_model=ModelHubPage,
+    summary="Model-hub entries, paged, sorted and filtered (LiteLLM's ListResponse)",
+    openapi_extra={"parameters": openapi_parameters(facet=False)},
+)
+async def model_hub_page(request: Request, hub: HubDep) -> Response:
+    parsed = parse_list_query(request.query_params.multi_items())
+    query = parsed.query
+    views = await load_views(hub, query.named_providers)
+    selection = _selection(hub).get(views, query, parsed.sort)
+    total = len(selection.rows)
+    pages = math.ceil(total / parsed.page_size)
+    start = (parsed.page - 1) * parsed.page_size
+    data = [group.model_dump(mode="json") for _, group in selection.rows[start : start + parsed.page_size]]
     last = max(pages, 1)
+    page = parsed.page
     body = {
         "data": data,
         "meta": {
+            "total_count": total,
             "page": page,
-            "page_size": page_size,
-            "total": total,
-            "pages": pages,
-            "sort": sort_text(keys),
-            **freshness_meta(views),
+            "page_size": parsed.page_size,
+            "total_pages": pages,
+            "sort": sort_text(parsed.sort),
+            **freshness_meta(_described(views, query, selection)),
         },
         "links": {
             "self": _link(request, page),
             "first": _link(request, 1),
-            "prev": _link(request, min(page - 1, last)) if page > 1 else None,
-            "next": _link(request, page + 1) if page < pages else None,
+            "prev": _link(request, page - 1) if page > 1 else None,
+            "next": _link(request, page + 1) if page < last else None,
             "last": _link(request, last),
         },
     }
     return cached_response(request, orjson.dumps(body), hub.freshness(views).variant("page", str(request.url)))
 
 
-def _facet_route(name: str, summary: str, count: Callable[[list[Row]], Counter[str]]) -> None:
-    async def facet(request: Request, hub: HubDep, filters: FiltersDep) -> Response:
-        views = await load_views(hub, filters.providers)
-        rows = _selection(hub).get(views, filters, None)
-        counts = count(rows)
-        items = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        data: list[dict[str, Any]] = []
-        for value, n in items:
-            entry: dict[str, Any] = {"value": value, "count": n}
-            if name == "providers":
-                record = hub.registry.records.get(value)
-                entry["label"] = record.display_name if record is not None else None
-            data.append(entry)
-        body = orjson.dumps({"data": data, "meta": {"total": len(rows), **freshness_meta(views)}})
+def _facet_route(name: str, summary: str, values: Callable[[ModelGroup], Iterable[str]]) -> None:
+    async def facet(request: Request, hub: HubDep) -> Response:
+        parsed = parse_facet_query(request.query_params.multi_items())
+        query = parsed.query
+        views = await load_views(hub, query.named_providers)
+        selection = _selection(hub).get(views, query, None)
+        counts: Counter[str] = Counter(v for _, group in selection.rows for v in set(values(group)) if v)
+        ordered = sorted(counts)
+        start = (parsed.page - 1) * parsed.page_size
+        window = ordered[start : start + parsed.page_size + 1]
+        has_more = len(window) > parsed.page_size
+        window = window[: parsed.page_size]
+        meta: dict[str, Any] = {
+            "page": parsed.page,
+            "page_size": parsed.page_size,
+            "has_more": has_more,
+            "total": len(selection.rows),
+            "counts": {value: counts[value] for value in window},
+        }
+        if name == "providers":
+            records = hub.registry.records
+            meta["labels"] = {v: records[v].display_name for v in window if v in records}
+        meta.update(freshness_meta(_described(views, query, selection)))
+        links = {
+            "self": _link(request, parsed.page),
+            "prev": _link(request, parsed.page - 1) if parsed.page > 1 else None,
+            "next": _link(request, parsed.page + 1) if has_more else None,
+        }
+        body = orjson.dumps({"data": window, "meta": meta, "links": links})
         return cached_response(request, body, hub.freshness(views).variant(name, str(request.url)))
 
     facet.__name__ = f"model_hub_{name}"
     router.add_api_route(
-        f"/model_hub/{name}",
+        f"/v1/model_hub/{name}",
         facet,
         methods=["GET"],
         response_model=FacetList,
         summary=summary,
         name=f"model_hub_{name}",
+        openapi_extra={"parameters": openapi_parameters(facet=True)},
     )
 
 
-def _count_providers(rows: list[Row]) -> Counter[str]:
-    return Counter(provider for provider, _ in rows)
-
-
-def _count_modes(rows: list[Row]) -> Counter[str]:
-    return Counter(group.mode for _, group in rows if group.mode is not None)
-
-
-def _count_features(rows: list[Row]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for _, group in rows:
-        for feature, flag in FEATURES.items():
-            if getattr(group, flag):
-                counts[feature] += 1
-    return counts
-
-
-_facet_route("providers", "Providers with entry counts, under the same filters", _count_providers)
-_facet_route("modes", "Modes with entry counts, under the same filters", _count_modes)
-_facet_route("features", "Features (supports_* flags) with entry counts, under the same filters", _count_features)
+_facet_route("providers", "Providers of the matching entries (LiteLLM's FacetListResponse)", lambda g: g.providers)
+_facet_route("modes", "Modes of the matching entries ('unknown' where no mode is known)", lambda g: (wire_mode(g),))
+_facet_route("features", "Features (supports_* flags) of the matching entries", features_of)

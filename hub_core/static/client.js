@@ -5,16 +5,18 @@
  *   import { modelHubPage } from "/hub/static/client.js";
  *   const { data, meta } = await modelHubPage({ q: "claude", sort: "-max_input_tokens" });
  *
- * Every function takes optional `opts`: `baseUrl` (default: this page's origin) and `apiKey`
- * (sent as `Authorization: Bearer <key>`). On an error response each rejects with a
- * {@link HubApiError} whose message is the hub's problem+json `title`.
+ * Every function takes optional `opts`: `baseUrl` (default: this page's origin), `prefix` (where the
+ * hub's API is mounted, default "/public") and `apiKey` (sent as `Authorization: Bearer <key>`).
+ * On an error response each rejects with a {@link HubApiError} whose message is the hub's
+ * problem+json `title`.
  *
  * @module client
  */
 
 /**
  * @typedef {object} ClientOptions
- * @property {string} [baseUrl] Where the hub is, e.g. "https://gateway.example/"; default: same origin.
+ * @property {string} [baseUrl] Where the app serving the hub is, e.g. "https://gateway.example/"; default: same origin.
+ * @property {string} [prefix] The path the hub's API is mounted at (`include_hub(prefix=...)`); default "/public".
  * @property {string} [apiKey] A bearer key, when the hub (or the gateway it is mounted in) requires one.
  * @property {AbortSignal} [signal] Cancels the request.
  */
@@ -66,7 +68,7 @@
  * @typedef {object} ModelGroup
  * @property {string} model_group
  * @property {string[]} providers
- * @property {string | null} mode
+ * @property {string} mode "unknown" when the hub does not know it.
  * @property {number | null} max_input_tokens
  * @property {number | null} max_output_tokens
  * @property {number | null} input_cost_per_token
@@ -85,6 +87,8 @@
  * @property {string | null} served_by
  * @property {string | null} target
  * @property {Deployment[]} deployments
+ * @property {"healthy" | "unhealthy" | null} health_status LiteLLM's field; null for catalog entries.
+ * @property {string | null} health_reason Why an entry is unhealthy, e.g. "NOT_READY: UPDATE_FAILED".
  */
 
 /**
@@ -121,12 +125,17 @@
  */
 
 /**
+ * Filters for the v1 routes; each becomes one of LiteLLM's `filter[...]` parameters.
+ * A list matches entries with **any** of its values (`[in]`); different filters combine with AND.
  * @typedef {object} Filters
- * @property {string | string[]} [provider]
- * @property {string | string[]} [mode]
- * @property {string[]} [features] Any of "function_calling", "parallel_function_calling", "vision", "reasoning".
- * @property {boolean} [available]
- * @property {"live" | "catalog"} [source]
+ * @property {string | string[]} [providers] `filter[providers][in]`: entries with any of these providers.
+ * @property {string | string[]} [provider] The same as `providers` (the earlier name).
+ * @property {string} [providersContains] `filter[providers][contains]`: a provider containing this text.
+ * @property {string | string[]} [mode] `filter[mode][in]`; "unknown" selects entries whose mode is not known.
+ * @property {string[]} [features] `filter[features][in]`: any of "function_calling",
+ *   "parallel_function_calling", "vision", "reasoning".
+ * @property {boolean} [available] `filter[available]` (the hub's own filter).
+ * @property {"live" | "catalog"} [source] `filter[source]` (the hub's own filter).
  */
 
 /**
@@ -138,11 +147,12 @@
  */
 
 /**
+ * LiteLLM's `ListMeta`, plus the hub's freshness.
  * @typedef {object} PageMeta
+ * @property {number} total_count
  * @property {number} page
  * @property {number} page_size
- * @property {number} total
- * @property {number} pages
+ * @property {number} total_pages
  * @property {string} sort
  * @property {string | null} fetched_at
  * @property {boolean} stale
@@ -159,7 +169,7 @@
  */
 
 /**
- * The body of `GET /public/v1/model_hub`.
+ * The body of `GET /public/v1/model_hub` (LiteLLM's `ListResponse`).
  * @typedef {object} ModelHubPage
  * @property {ModelGroup[]} data
  * @property {PageMeta} meta
@@ -167,17 +177,25 @@
  */
 
 /**
- * @typedef {object} FacetValue
- * @property {string} value
- * @property {number} count
- * @property {string | null} [label]
+ * LiteLLM's `PageMeta`, plus the hub's counts, labels and freshness.
+ * @typedef {object} FacetMeta
+ * @property {number} page
+ * @property {number} page_size
+ * @property {boolean} has_more
+ * @property {number} total Entries matching the filters.
+ * @property {Record<string, number>} counts Matching entries per value of this page.
+ * @property {Record<string, string>} [labels] Display names (providers only).
+ * @property {string | null} fetched_at
+ * @property {boolean} stale
+ * @property {Record<string, ProviderFreshness>} providers
  */
 
 /**
- * The body of `GET /public/v1/model_hub/{providers|modes|features}`.
+ * The body of `GET /public/v1/model_hub/{providers|modes|features}` (LiteLLM's `FacetListResponse`).
  * @typedef {object} FacetList
- * @property {FacetValue[]} data
- * @property {{total: number, fetched_at: string | null, stale: boolean, providers: Record<string, ProviderFreshness>}} meta
+ * @property {string[]} data The values, in ascending order.
+ * @property {FacetMeta} meta
+ * @property {{self: string, prev: string | null, next: string | null}} links
  */
 
 /** An error response from the hub: `message` is the problem's title. */
@@ -197,15 +215,16 @@ export class HubApiError extends Error {
 }
 
 /**
- * @param {string | undefined} baseUrl
- * @param {string} path
+ * @param {ClientOptions} opts
+ * @param {string} path Under the API prefix, e.g. "/v1/model_hub".
  * @param {URLSearchParams} [params]
  * @returns {string}
  */
-function buildUrl(baseUrl, path, params) {
+function buildUrl(opts, path, params) {
   const query = params && [...params.keys()].length ? `?${params}` : "";
-  const base = (baseUrl ?? "").replace(/\/+$/, "");
-  return `${base}${path}${query}`;
+  const base = (opts.baseUrl ?? "").replace(/\/+$/, "");
+  const prefix = (opts.prefix ?? "/public").replace(/\/+$/, "");
+  return `${base}${prefix}${path}${query}`;
 }
 
 /**
@@ -232,7 +251,7 @@ async function readProblem(response) {
 /**
  * GET a JSON document from the hub.
  * @template T
- * @param {string} path
+ * @param {string} path Under the API prefix, e.g. "/providers".
  * @param {URLSearchParams | undefined} params
  * @param {ClientOptions} [opts]
  * @returns {Promise<T>}
@@ -244,7 +263,7 @@ export async function getJson(path, params, opts = {}) {
   /** @type {Response} */
   let response;
   try {
-    response = await fetch(buildUrl(opts.baseUrl, path, params), { headers, signal: opts.signal });
+    response = await fetch(buildUrl(opts, path, params), { headers, signal: opts.signal });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     const detail = error instanceof Error ? error.message : String(error);
@@ -268,21 +287,22 @@ function commaList(value) {
 }
 
 /**
- * The query parameters shared by the v1 page and its facets.
+ * The query parameters shared by the v1 page and its facets, in LiteLLM's grammar.
  * @param {{q?: string, filters?: Filters}} query
  * @returns {URLSearchParams}
  */
 function filterParams({ q, filters = {} }) {
   const params = new URLSearchParams();
   if (q && q.trim()) params.set("q", q.trim());
-  const provider = commaList(filters.provider);
-  if (provider) params.set("provider", provider);
+  const providers = commaList(filters.providers ?? filters.provider);
+  if (providers) params.set("filter[providers][in]", providers);
+  if (filters.providersContains) params.set("filter[providers][contains]", filters.providersContains);
   const mode = commaList(filters.mode);
-  if (mode) params.set("mode", mode);
+  if (mode) params.set("filter[mode][in]", mode);
   const features = commaList(filters.features);
-  if (features) params.set("features", features);
-  if (typeof filters.available === "boolean") params.set("available", String(filters.available));
-  if (filters.source) params.set("source", filters.source);
+  if (features) params.set("filter[features][in]", features);
+  if (typeof filters.available === "boolean") params.set("filter[available]", String(filters.available));
+  if (filters.source) params.set("filter[source]", filters.source);
   return params;
 }
 
@@ -292,7 +312,7 @@ function filterParams({ q, filters = {} }) {
  * @returns {Promise<ProviderStatus[]>}
  */
 export function getProviders(opts = {}) {
-  return getJson("/public/providers", undefined, opts);
+  return getJson("/providers", undefined, opts);
 }
 
 /**
@@ -302,7 +322,7 @@ export function getProviders(opts = {}) {
  * @returns {Promise<EndpointList>}
  */
 export function getProviderEndpoints(provider, opts = {}) {
-  return getJson(`/public/${encodeURIComponent(provider)}/endpoints`, undefined, opts);
+  return getJson(`/${encodeURIComponent(provider)}/endpoints`, undefined, opts);
 }
 
 /**
@@ -312,19 +332,22 @@ export function getProviderEndpoints(provider, opts = {}) {
  * @returns {Promise<DatabricksServingEndpoints>}
  */
 export function getDatabricksServingEndpoints(opts = {}) {
-  return getJson("/public/databricks/serving_endpoints", undefined, opts);
+  return getJson("/databricks/serving_endpoints", undefined, opts);
 }
 
 /**
  * Every model-hub entry, merged or for one provider (`GET /public/model_hub`).
- * @param {{provider?: string}} [query]
+ * Takes a provider name, as LiteLLM's dashboard calls it (`modelHubPublicModelsCall("databricks")`),
+ * or `{provider}`, or nothing (every provider, merged).
+ * @param {string | {provider?: string}} [query]
  * @param {ClientOptions} [opts]
  * @returns {Promise<ModelGroup[]>}
  */
-export function modelHubPublicModelsCall({ provider } = {}, opts = {}) {
+export function modelHubPublicModelsCall(query = {}, opts = {}) {
+  const provider = typeof query === "string" ? query : query?.provider;
   const params = new URLSearchParams();
   if (provider) params.set("provider", provider);
-  return getJson("/public/model_hub", params, opts);
+  return getJson("/model_hub", params, opts);
 }
 
 /**
@@ -339,17 +362,20 @@ export function modelHubPage({ page, pageSize, sort, q, filters } = {}, opts = {
   if (pageSize !== undefined) params.set("page_size", String(pageSize));
   const order = commaList(sort);
   if (order) params.set("sort", order);
-  return getJson("/public/v1/model_hub", params, opts);
+  return getJson("/v1/model_hub", params, opts);
 }
 
 /**
- * Distinct values of one facet with counts, under the given search and filters
+ * Distinct values of one facet (ascending, with counts in `meta.counts`), under the given search and filters
  * (`GET /public/v1/model_hub/{facet}`).
  * @param {"providers" | "modes" | "features"} facet
- * @param {{q?: string, filters?: Filters}} [query]
+ * @param {{q?: string, filters?: Filters, page?: number, pageSize?: number}} [query]
  * @param {ClientOptions} [opts]
  * @returns {Promise<FacetList>}
  */
-export function modelHubFacet(facet, { q, filters } = {}, opts = {}) {
-  return getJson(`/public/v1/model_hub/${encodeURIComponent(facet)}`, filterParams({ q, filters }), opts);
+export function modelHubFacet(facet, { q, filters, page, pageSize } = {}, opts = {}) {
+  const params = filterParams({ q, filters });
+  if (page !== undefined) params.set("page", String(page));
+  if (pageSize !== undefined) params.set("page_size", String(pageSize));
+  return getJson(`/v1/model_hub/${encodeURIComponent(facet)}`, params, opts);
 }

@@ -57,8 +57,17 @@ const STATUS_BANNERS = /** @type {Record<string, {kind: string, text: string}>} 
   failed_to_load: { kind: "error", text: "failed to load" },
 });
 
-// The hub's root, so the page works when the hub is mounted under a path prefix.
+// The app's root, so the page works when the app is served under a path (a sub-app, a proxy),
+// and where the hub's API is mounted in it (include_hub's prefix), which the server writes into the page.
 const ROOT = location.pathname.replace(/\/hub\/?$/, "");
+const API_PREFIX = document.querySelector('meta[name="hub-api-prefix"]')?.getAttribute("content") || "/public";
+// The page's own URL uses the API's grammar (LiteLLM's filter[...] parameters).
+const URL_KEYS = {
+  provider: "filter[providers][in]",
+  mode: "filter[mode][in]",
+  features: "filter[features][in]",
+  available: "filter[available]",
+};
 
 const state = {
   q: "",
@@ -119,7 +128,7 @@ function apiKey() {
 /** @returns {import("./client.js").ClientOptions} */
 function options() {
   const key = apiKey();
-  return { baseUrl: location.origin + ROOT, apiKey: key || undefined };
+  return { baseUrl: location.origin + ROOT, prefix: API_PREFIX, apiKey: key || undefined };
 }
 
 /**
@@ -130,7 +139,7 @@ function options() {
 function filters(without) {
   /** @type {Filters} */
   const result = {};
-  if (state.provider && without !== "provider") result.provider = state.provider;
+  if (state.provider && without !== "provider") result.providers = state.provider;
   if (state.mode && without !== "mode") result.mode = state.mode;
   if (state.features.length && without !== "features") result.features = state.features;
   if (state.available) result.available = state.available === "true";
@@ -139,11 +148,14 @@ function filters(without) {
 
 function readUrl() {
   const params = new URLSearchParams(location.search);
+  // Links made before the page moved to filter[...] (provider=, mode=, ...) still open the same view.
+  /** @param {keyof typeof URL_KEYS} name */
+  const read = (name) => params.get(URL_KEYS[name]) ?? params.get(name) ?? "";
   state.q = params.get("q") || "";
-  state.provider = params.get("provider") || "";
-  state.mode = params.get("mode") || "";
-  state.features = (params.get("features") || "").split(",").filter((f) => FEATURES.some(([v]) => v === f));
-  const available = params.get("available") || "";
+  state.provider = read("provider");
+  state.mode = read("mode");
+  state.features = read("features").split(",").filter((f) => FEATURES.some(([v]) => v === f));
+  const available = read("available");
   state.available = available === "true" || available === "false" ? available : "";
   const sort = params.get("sort") || DEFAULT_SORT;
   state.sort = SORTS.some(([v]) => v === sort) ? sort : DEFAULT_SORT;
@@ -153,10 +165,10 @@ function readUrl() {
 function writeUrl() {
   const params = new URLSearchParams();
   if (state.q) params.set("q", state.q);
-  if (state.provider) params.set("provider", state.provider);
-  if (state.mode) params.set("mode", state.mode);
-  if (state.features.length) params.set("features", state.features.join(","));
-  if (state.available) params.set("available", state.available);
+  if (state.provider) params.set(URL_KEYS.provider, state.provider);
+  if (state.mode) params.set(URL_KEYS.mode, state.mode);
+  if (state.features.length) params.set(URL_KEYS.features, state.features.join(","));
+  if (state.available) params.set(URL_KEYS.available, state.available);
   if (state.sort !== DEFAULT_SORT) params.set("sort", state.sort);
   if (state.page > 1) params.set("page", String(state.page));
   const query = params.toString();
@@ -299,7 +311,7 @@ function providerCell(group) {
   cell.append(el("div", "provider-name", names.map(providerLabel).join(", ") || "—"));
   if (group.source === "live") {
     const places = new Map();
-    for (const deployment of group.deployments) {
+    for (const deployment of group.deployments || []) {
       if (deployment.target) places.set(deployment.target, host(deployment.target_url));
     }
     if (!places.size && group.target) places.set(group.target, host(group.endpoint_url));
@@ -375,7 +387,7 @@ function statusCell(group) {
     cell.append(badge);
     return cell;
   }
-  if (group.available) {
+  if (callable(group)) {
     cell.append(el("span", "status status-ok", "Available"));
     return cell;
   }
@@ -389,16 +401,30 @@ function statusCell(group) {
   return cell;
 }
 
+/**
+ * Whether an entry can be called now. A row from LiteLLM's own v1 API (a host route answering
+ * instead of the hub's) has no `available`; its `health_status` says as much as it knows.
+ * @param {ModelGroup} group
+ */
+function callable(group) {
+  if (typeof group.available === "boolean") return group.available;
+  return group.health_status !== "unhealthy";
+}
+
 /** @param {ModelGroup} group */
 function row(group) {
   const tr = document.createElement("tr");
   tr.dataset.model = group.model_group;
-  tr.dataset.available = String(group.available);
-  if (!group.available) tr.classList.add("unavailable");
+  tr.dataset.available = String(callable(group));
+  if (!callable(group)) tr.classList.add("unavailable");
   const mode = el("td", "cell-mode");
   mode.dataset.label = "Mode";
-  if (group.mode) mode.append(el("span", "mode", group.mode));
-  else mode.append(el("span", "muted", "—"));
+  if (group.mode && group.mode !== "unknown") mode.append(el("span", "mode", group.mode));
+  else {
+    const unknown = el("span", "muted", "unknown");
+    unknown.title = "The provider does not say which API this endpoint serves";
+    mode.append(unknown);
+  }
   tr.append(
     modelCell(group),
     providerCell(group),
@@ -428,13 +454,15 @@ function renderList() {
   const { data, meta } = current;
   body.replaceChildren(...data.map(row));
   table.hidden = data.length === 0;
-  const noun = meta.total === 1 ? "model group" : "model groups";
+  const noun = meta.total_count === 1 ? "model group" : "model groups";
   count.textContent =
-    meta.total === 0 ? "No model groups" : `${whole.format(meta.total)} ${noun}${filtersActive() ? " match" : ""}`;
+    meta.total_count === 0
+      ? "No model groups"
+      : `${whole.format(meta.total_count)} ${noun}${filtersActive() ? " match" : ""}`;
   empty.hidden = data.length > 0;
   empty.replaceChildren();
   if (data.length === 0) {
-    if (meta.total > 0) {
+    if (meta.total_count > 0) {
       empty.append(el("p", "", `Page ${meta.page} is past the end of the list.`));
     } else if (filtersActive()) {
       empty.append(el("p", "", "No model groups match these filters."));
@@ -464,7 +492,7 @@ function renderFreshness() {
   const box = byId("freshness");
   box.replaceChildren();
   if (!current) return;
-  for (const [name, info] of Object.entries(current.meta.providers)) {
+  for (const [name, info] of Object.entries(current.meta.providers || {})) {
     const chip = el("span", "fresh");
     chip.dataset.provider = name;
     chip.append(el("span", "fresh-name", providerLabel(name)));
@@ -494,9 +522,9 @@ function renderPager() {
   const next = /** @type {HTMLButtonElement} */ (byId("next"));
   const info = byId("page-info");
   const meta = current?.meta;
-  const pages = meta ? Math.max(meta.pages, 1) : 1;
+  const pages = meta ? Math.max(meta.total_pages, 1) : 1;
   prev.disabled = !meta || meta.page <= 1;
-  next.disabled = !meta || meta.page >= meta.pages;
+  next.disabled = !meta || meta.page >= meta.total_pages;
   info.textContent = meta ? `Page ${meta.page} of ${pages}` : "";
   byId("results").querySelector(".pager")?.toggleAttribute("hidden", !meta || pages <= 1);
 }
@@ -520,12 +548,18 @@ function renderSortHeaders() {
  * @param {(value: string, label: string | null | undefined) => string} label
  */
 function fillSelect(select, allLabel, result, selected, label) {
-  const items = result.status === "fulfilled" ? result.value.data : [];
+  const meta = result.status === "fulfilled" ? result.value.meta : null;
+  const counts = meta?.counts || {};
+  // The API lists values in ascending order; the menu puts the most common first.
+  const items = (result.status === "fulfilled" ? result.value.data : [])
+    .map((value) => ({ value, count: counts[value], label: meta?.labels?.[value] }))
+    .sort((a, b) => (b.count || 0) - (a.count || 0) || (a.value < b.value ? -1 : 1));
   const choices = [el("option", "", allLabel)];
   /** @type {HTMLOptionElement} */ (choices[0]).value = "";
   let found = selected === "";
   for (const item of items) {
-    const option = /** @type {HTMLOptionElement} */ (el("option", "", `${label(item.value, item.label)} (${item.count})`));
+    const counted = item.count === undefined ? "" : ` (${item.count})`; // LiteLLM's facets carry no counts
+    const option = /** @type {HTMLOptionElement} */ (el("option", "", `${label(item.value, item.label)}${counted}`));
     option.value = item.value;
     if (item.value === selected) found = true;
     choices.push(option);
@@ -541,10 +575,11 @@ function fillSelect(select, allLabel, result, selected, label) {
 
 /** @param {PromiseSettledResult<FacetList>} result */
 function fillFeatureCounts(result) {
-  const counts = new Map(result.status === "fulfilled" ? result.value.data.map((f) => [f.value, f.count]) : []);
+  const known = result.status === "fulfilled" ? result.value.meta.counts : undefined;
+  const counts = new Map(Object.entries(known || {}));
   for (const [value] of FEATURES) {
     const holder = document.querySelector(`[data-feature-count="${value}"]`);
-    if (holder) holder.textContent = result.status === "fulfilled" ? `(${counts.get(value) || 0})` : "";
+    if (holder) holder.textContent = known ? `(${counts.get(value) || 0})` : "";
   }
 }
 
@@ -577,9 +612,9 @@ async function refresh() {
   const q = state.q;
   const pageRequest = modelHubPage({ page: state.page, pageSize: PAGE_SIZE, sort: state.sort, q, filters: filters() }, opts);
   const facets = Promise.allSettled([
-    modelHubFacet("providers", { q, filters: filters("provider") }, opts),
-    modelHubFacet("modes", { q, filters: filters("mode") }, opts),
-    modelHubFacet("features", { q, filters: filters("features") }, opts),
+    modelHubFacet("providers", { q, filters: filters("provider"), pageSize: 100 }, opts),
+    modelHubFacet("modes", { q, filters: filters("mode"), pageSize: 100 }, opts),
+    modelHubFacet("features", { q, filters: filters("features"), pageSize: 100 }, opts),
   ]);
   try {
     const page = await pageRequest;

@@ -147,9 +147,10 @@ def test_provider_and_mode_filters(page, base):
 
     open_hub(page, f"{base}/hub")
     expect(page.locator("#mode option")).to_have_text(
-        ["All modes", "chat (7)", "embedding (3)", "completion (2)", "responses (1)"]
+        ["All modes", "chat (7)", "embedding (3)", "completion (2)", "unknown (2)", "responses (1)"]
     )
-    with page.expect_request(lambda r: "/public/v1/model_hub?" in r.url and "provider=databricks" in r.url):
+    providers_in = "filter%5Bproviders%5D%5Bin%5D=databricks"  # LiteLLM's grammar, in the API and the page URL
+    with page.expect_request(lambda r: "/public/v1/model_hub?" in r.url and providers_in in r.url):
         page.select_option("#provider", "databricks")
     expect(page.locator("#rows tr")).to_have_count(15)
     page.select_option("#mode", "embedding")
@@ -159,17 +160,22 @@ def test_provider_and_mode_filters(page, base):
         "databricks/databricks-bge-large-en",
         "databricks/databricks-gte-large-en",
     ]
-    assert "provider=databricks" in page.url and "mode=embedding" in page.url
+    assert providers_in in page.url and "filter%5Bmode%5D%5Bin%5D=embedding" in page.url
     page.check('input[name="features"][value="vision"]')  # no embedding model has vision
     expect(page.locator("#empty")).to_be_visible()
     page.select_option("#mode", "")
     expect(page.locator("#rows tr")).to_have_count(4)
+    page.check('input[name="features"][value="reasoning"]')  # features match any of those checked
+    expect(page.locator("#rows tr")).to_have_count(5)  # 4 with vision, 3 with reasoning, 2 with both
     page.select_option("#available", "false")
     expect(page.locator("#rows tr")).to_have_count(0)
     # The filters survive a reload (they live in the URL).
     open_hub(page, page.url)
     expect(page.locator("#available")).to_have_value("false")
     expect(page.locator('input[name="features"][value="vision"]')).to_be_checked()
+    # A link in the earlier grammar opens the same view.
+    open_hub(page, f"{page.url.split('?')[0]}?provider=databricks&mode=embedding")
+    expect(page.locator("#rows tr")).to_have_count(3)
 
 
 def test_not_ready_endpoint_shows_unavailable_with_its_reason(page, base):
@@ -326,6 +332,8 @@ def test_js_client_against_the_hub(page, base):
                 opts);
             const facet = await c.modelHubFacet("modes", {filters: {provider: "databricks"}});
             const all = await c.modelHubPublicModelsCall({provider: "databricks"});
+            const byName = await c.modelHubPublicModelsCall("databricks");  // as LiteLLM's dashboard calls it
+            const either = await c.modelHubPage({filters: {features: ["vision", "reasoning"]}});
             const merged = await c.modelHubPublicModelsCall();
             const endpoints = await c.getProviderEndpoints("databricks");
             const legacy = await c.getDatabricksServingEndpoints();
@@ -337,12 +345,14 @@ def test_js_client_against_the_hub(page, base):
             return {
                 providers: providers.map(p => [p.name, p.status]),
                 first: first.data.map(g => g.model_group), meta: first.meta, next: first.links.next,
-                facet: facet.data.map(f => f.value),
-                all: all.length, merged: merged.length,
+                facet: facet.data, facetCounts: facet.meta.counts,
+                all: all.length, merged: merged.length, byName: byName.map(g => g.model_group),
+                either: either.meta.total_count,
                 endpoints: endpoints.endpoints.length, legacy: legacy.endpoints.length,
                 unknown: await failure(() => c.getProviderEndpoints("nope")),
                 badSort: await failure(() => c.modelHubPage({sort: "bogus"})),
-                badPage: await failure(() => c.modelHubPage({pageSize: 500})),
+                clamped: (await c.modelHubPage({pageSize: 500})).meta.page_size,
+                badPage: await failure(() => c.modelHubPage({pageSize: 0})),
                 nowhere: await failure(() => c.getProviders({baseUrl: "http://127.0.0.1:9"})),
             };
         }""",
@@ -350,12 +360,58 @@ def test_js_client_against_the_hub(page, base):
     )
     assert result["providers"] == [["databricks", "ok"]]
     assert result["first"] == ["databricks/anthropic-claude-sonnet", "databricks/databricks-claude-sonnet-4-5"]
-    assert (result["meta"]["total"], result["meta"]["pages"], result["meta"]["sort"]) == (7, 4, "-max_input_tokens")
-    assert result["next"].startswith("/public/v1/model_hub?page=2")
-    assert result["facet"] == ["chat", "embedding", "completion", "responses"]
+    meta = result["meta"]
+    assert (meta["total_count"], meta["total_pages"], meta["sort"]) == (7, 4, "-max_input_tokens")
+    assert result["next"] == (
+        "/public/v1/model_hub?filter%5Bmode%5D%5Bin%5D=chat&filter%5Bavailable%5D=true&page_size=2"
+        "&sort=-max_input_tokens&page=2"
+    )
+    assert result["facet"] == ["chat", "completion", "embedding", "responses", "unknown"]
+    assert result["facetCounts"] == {"chat": 7, "completion": 2, "embedding": 3, "responses": 1, "unknown": 2}
     assert result["all"] == result["merged"] == result["endpoints"] == result["legacy"] == 15
+    assert result["byName"] == RICH and result["either"] == 5 and result["clamped"] == 100
     assert result["unknown"] == {"message": "Unknown provider", "status": 404, "isError": True, "parameter": None,
                                  "type": "urn:hub-core:problem:unknown-provider"}  # fmt: skip
-    assert result["badSort"]["message"] == "Invalid request parameter" and result["badSort"]["parameter"] == "sort"
+    assert result["badSort"]["message"] == "Invalid sort field" and result["badSort"]["parameter"] == "sort"
     assert result["badPage"]["status"] == 400 and result["badPage"]["message"] == "Invalid request parameter"
     assert result["nowhere"]["status"] == 0 and result["nowhere"]["message"] == "Cannot reach the hub"
+
+
+def test_page_reads_litellms_own_v1_answers(page, base):
+    """Where a host's LiteLLM answers /public/v1/model_hub instead of the hub, the page still shows it truthfully."""
+    from playwright.sync_api import expect
+
+    rows = [
+        {"model_group": "gpt-4o", "providers": ["openai"], "mode": "chat", "max_input_tokens": 128000,
+         "supports_vision": True, "health_status": "healthy"},
+        {"model_group": "broken", "providers": ["azure"], "mode": "chat", "health_status": "unhealthy"},
+    ]  # fmt: skip
+    listing = {
+        "data": rows,
+        "meta": {"total_count": 2, "page": 1, "page_size": 50, "total_pages": 1},
+        "links": {"self": "/x", "first": "/x", "prev": None, "next": None, "last": "/x"},
+    }
+    facets = {
+        "providers": ["azure", "openai"],
+        "modes": ["chat"],
+        "features": ["vision"],
+    }
+
+    def litellm(route: Any) -> None:
+        path = route.request.url.split("?")[0]
+        name = path.rsplit("/", 1)[-1]
+        if name in facets:
+            meta = {"page": 1, "page_size": 100, "has_more": False}
+            links = {"self": "/x", "prev": None, "next": None}
+            route.fulfill(json={"data": facets[name], "meta": meta, "links": links})
+        else:
+            route.fulfill(json=listing)
+
+    page.route("**/public/v1/model_hub**", litellm)
+    open_hub(page, f"{base}/hub")
+    expect(page.locator("#count")).to_have_text("2 model groups")
+    assert models(page) == ["gpt-4o", "broken"]
+    expect(page.locator('tr[data-model="broken"] .cell-status')).to_contain_text("Unavailable")
+    expect(page.locator('tr[data-model="gpt-4o"] .cell-status')).to_have_text("Available")
+    expect(page.locator("#provider option")).to_have_text(["All providers", "azure", "openai"])
+    assert "NaN" not in page.locator("body").inner_text()

@@ -33,7 +33,7 @@ def check_rich(hub, endpoints, legacy, fake):
     assert {g["source"] for g in hub} == {"live"}
     modes = {g["model_group"]: g["mode"] for g in hub}
     assert modes["databricks/databricks-gte-large-en"] == "embedding"
-    assert modes["databricks/churn-classifier-uc"] is None
+    assert modes["databricks/churn-classifier-uc"] == "unknown"  # null mode is sent as "unknown"
     assert endpoints["provider"] == "databricks" and endpoints["source"] == "live"
     assert sorted(e["name"] for e in endpoints["endpoints"]) == RICH_NAMES
     assert legacy["workspace_url"] == fake.url

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import inspect
 import os
 import subprocess
 import sys
@@ -25,7 +24,6 @@ import pytest
 from conftest_helpers import require_service
 from serving import free_port
 
-from hub_core.app import include_hub
 from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_details, rich_workspace
 
 # Importing litellm here (for its types) must not fetch its cost map from the network either.
@@ -36,16 +34,6 @@ EXAMPLES = ROOT / "examples"
 MASTER_KEY = "sk-hub-test-master-key-5c1a"
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "LITELLM_", "CONFIG_FILE_PATH", "DATABASE_URL")
 START_TIMEOUT = 180.0
-
-# include_hub(override=...) and hub-scoped exception handlers come with issue 9, items 1-3.
-# Until they are merged, the tests that need them are expected to fail (and must, once merged, pass).
-HUB_TAKES_PRECEDENCE = "override" in inspect.signature(include_hub).parameters
-needs_override = pytest.mark.xfail(
-    not HUB_TAKES_PRECEDENCE,
-    reason="needs include_hub(override=True) and hub-scoped exception handlers (issue 9 items 1-3)",
-    strict=True,
-)
-
 
 def require_litellm() -> None:
     for name in ("litellm", "prisma"):

@@ -16,7 +16,7 @@ from conftest_helpers import require_service
 
 from hub_databricks.fake import rich_workspace
 
-from .conftest import Proxies, needs_override
+from .conftest import Proxies
 
 pytestmark = pytest.mark.browser
 
@@ -68,7 +68,6 @@ def test_dashboard_model_hub_page_loads_without_a_page_error(visit: Visit) -> No
     assert any("/public/v1/model_hub?" in url for _, url in visit.hub_answers)
 
 
-@needs_override
 def test_dashboard_model_hub_page_renders_the_hubs_rows(visit: Visit) -> None:
     missing = [name for name in RICH if name not in visit.table_text]
     assert not missing, f"rows not rendered: {missing}\n{visit.table_text[:2000]}"

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from .conftest import EXAMPLES, ISOLATED_PREFIXES, needs_override, require_litellm
+from .conftest import EXAMPLES, ISOLATED_PREFIXES, require_litellm
 
 EXAMPLE = EXAMPLES / "litellm_proxy_example.py"
 
@@ -30,6 +30,5 @@ def test_example_ends_with_a_chat_completion_through_the_proxy(output: str) -> N
     assert "exported 10 deployments (7 chat), left out 5" in output
 
 
-@needs_override
 def test_example_reads_the_live_model_hub_through_the_proxy(output: str) -> None:
     assert "/public/model_hub?provider=databricks: 15 entries" in output

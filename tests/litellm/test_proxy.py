@@ -11,7 +11,7 @@ import yaml
 
 from hub_databricks.fake import rich_workspace
 
-from .conftest import MASTER_KEY, Proxies, Proxy, needs_override
+from .conftest import MASTER_KEY, Proxies, Proxy
 
 CHAT = "databricks-meta-llama-3-3-70b-instruct"
 EMBED = "databricks-gte-large-en"
@@ -28,7 +28,6 @@ def litellm_types() -> Any:
     return ModelGroupInfoProxy, ListResponse, FacetListResponse
 
 
-@needs_override
 def test_model_hub_lists_the_workspaces_live_endpoints_as_litellm_entries(proxy: Proxy) -> None:
     model_group_info, _, _ = litellm_types()
     with proxy.client(key=None) as client:  # LiteLLM lists /public/model_hub among its public routes
@@ -41,7 +40,6 @@ def test_model_hub_lists_the_workspaces_live_endpoints_as_litellm_entries(proxy:
         model_group_info.model_validate(entry)
 
 
-@needs_override
 def test_v1_model_hub_and_its_facets_are_litellms_list_format(proxy: Proxy) -> None:
     model_group_info, list_response, facet_response = litellm_types()
     with proxy.client(key=None) as client:
@@ -56,7 +54,6 @@ def test_v1_model_hub_and_its_facets_are_litellms_list_format(proxy: Proxy) -> N
     assert "databricks" in str(facets["providers"].json())
 
 
-@needs_override
 @pytest.mark.parametrize(
     "query",
     [
@@ -84,7 +81,7 @@ def test_v1_answers_to_litellm_queries_are_litellms_list_format(proxy: Proxy, qu
         "/public/databricks/endpoints",
         "/public/databricks/litellm_model_list",
         "/public/databricks/serving_endpoints",
-        pytest.param("/public/providers", marks=needs_override),
+        "/public/providers",
     ],
 )
 def test_hub_routes_need_a_litellm_key_and_refuse_in_litellms_shape(proxy: Proxy, path: str) -> None:
@@ -99,7 +96,6 @@ def test_hub_routes_need_a_litellm_key_and_refuse_in_litellms_shape(proxy: Proxy
     assert ok.status_code == 200, ok.text
 
 
-@needs_override
 def test_litellms_own_public_routes_answer_as_without_the_hub(proxies: Proxies) -> None:
     with proxies.plain.client(key=None) as plain, proxies.hub.client(key=None) as hub:
         schema = plain.get("/openapi.json").json()

@@ -176,3 +176,21 @@ def test_the_cli_never_shows_an_echoed_credential(auth, token_mode, api_mode):
     found = secrets_of(auth, fake)
     assert [leaks(text, found) for text in outputs if leaks(text, found)] == []
     assert "REDACTED" in "".join(outputs)
+
+
+# -- a successful list that carries the echo ----------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["header", "raw", "upper", "base64", "urlencoded", "json"])
+@pytest.mark.parametrize("auth", ["pat", "oauth-m2m", "sdk-pat"])
+async def test_an_echo_inside_a_successful_list_is_redacted(auth, form, monkeypatch, debug_log):
+    if auth.startswith("sdk"):
+        require_sdk()
+    with HostileWorkspace(api_mode="echo-ok", form=form) as fake:
+        clean_env(monkeypatch, **auth_env(auth, fake.url))
+        texts = await shown(fake, debug_log)
+    found = secrets_of(auth, fake)
+    assert [(where, leaks(text, found)) for where, text in texts if leaks(text, found)] == []
+    [(_, body)] = [t for t in texts if t[0].startswith("/public/databricks/endpoints ")]
+    assert [e["creator"] for e in json.loads(body)["endpoints"] if e["name"] == "chat-a"] != []
+    assert "[REDACTED]" in body and "echoed one of the hub's credentials" in debug_log.text

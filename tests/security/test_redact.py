@@ -108,3 +108,30 @@ def test_a_secret_never_survives_in_any_context(secret, before, after):
     redactor = Redactor(secret)
     for form in (secret, secret.upper(), base64.b64encode(secret.encode()).decode(), quote(secret, safe="")):
         assert form.lower() not in redactor.redact(before + form + after).lower()
+
+
+def test_found_in_spots_whole_forms_in_bytes_and_text():
+    redactor = Redactor(SECRET)
+    assert not Redactor().found_in(SECRET)
+    assert redactor.found_in(b'{"creator": "' + base64.b64encode(SECRET.encode()) + b'"}')
+    assert redactor.found_in(f"x {SECRET.upper()} y") and redactor.found_in(quote(SECRET, safe="").lower())
+    assert not redactor.found_in("nothing secret here " * 1000)
+
+
+def test_redact_data_redacts_every_string_and_key():
+    redactor = Redactor(SECRET)
+    data = {"a": [SECRET, 1, None, {SECRET: f"x{SECRET}"}], "n": 2.5}
+    assert redactor.redact_data(data) == {"a": [REDACTED, 1, None, {REDACTED: f"x{REDACTED}"}], "n": 2.5}
+
+
+def test_data_nested_past_the_recursion_limit_is_handled():
+    redactor = Redactor(SECRET)
+    deep: list[object] = [f"x {SECRET}"]
+    for _ in range(5000):
+        deep = [deep, {"k": "v"}]
+    assert redactor.found_in_data(deep)
+    redacted = redactor.redact_data(deep)
+    for _ in range(5000):
+        assert redacted[1] == {"k": "v"}
+        redacted = redacted[0]
+    assert redacted == [f"x {REDACTED}"]

@@ -13,13 +13,16 @@ import httpx
 import orjson
 import pytest
 from databricks_hubs import databricks_hub
-from fastapi import Body, FastAPI
+from fastapi import APIRouter, Body, FastAPI
 from fastapi.exceptions import RequestValidationError
+from hubtest_plugins import StaticProvider
 from serving import running_hub
 from starlette.requests import Request
 
+from hub_core import hookimpl
 from hub_core.api.problems import MAX_LISTED_ERRORS, validation_error_handler
 from hub_core.app import create_app, include_hub
+from hub_core.testing import make_hub
 
 from .conftest import CANARY_CALLER_TOKEN, CANARY_HUB_KEY, PROBLEM, WORKSPACE_HOST
 
@@ -134,23 +137,34 @@ async def test_a_declared_length_over_the_hub_limit_is_413_before_routing(server
     assert upload.taken == 0
 
 
-async def test_mounted_the_limit_applies_to_hub_paths_only(server_env):
-    """A provider route that declares a Body() (FastAPI reads it first) is still bounded, mid-stream."""
-    host = FastAPI()
+class EchoProvider(StaticProvider):
+    """A provider whose own route declares a Body() (FastAPI reads it before any dependency)."""
 
-    @host.post("/public/echo")
-    async def hub_like(payload: Annotated[dict[str, Any], Body()]) -> dict[str, int]:
-        return {"keys": len(payload)}
+    @hookimpl
+    def provider_routes(self) -> APIRouter:
+        router = APIRouter()
+
+        @router.post("/echo")
+        async def echo(payload: Annotated[dict[str, Any], Body()]) -> dict[str, int]:
+            return {"keys": len(payload)}
+
+        return router
+
+
+async def test_mounted_the_limit_applies_to_hub_paths_only(server_env):
+    """A provider route that declares a Body() (FastAPI reads it first) is still bounded, mid-stream;
+    the host's own routes are not."""
+    host = FastAPI()
 
     @host.post("/host/echo")
     async def host_route(payload: Annotated[dict[str, Any], Body()]) -> dict[str, int]:
         return {"keys": len(payload)}
 
-    include_hub(host, hub=databricks_hub(max_request_bytes=4096), dependencies=[])
+    include_hub(host, hub=make_hub({"echo": EchoProvider("echo")}, max_request_bytes=4096), dependencies=[])
     body = orjson.dumps({f"k{i}": "x" * 50 for i in range(200)})  # about 12 KB
     pieces = [body[i : i + 1024] for i in range(0, len(body), 1024)]
     upload = Upload(pieces)
-    status, problem = await call(host, "/public/echo", upload)
+    status, problem = await call(host, "/public/echo/echo", upload)
     assert status == 413 and problem["type"] == TOO_LARGE
     assert upload.taken <= 5
     status, answer = await call(host, "/host/echo", Upload(pieces))

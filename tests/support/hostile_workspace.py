@@ -7,8 +7,11 @@ list). What it does is set per instance:
 * ``token_mode``: ``ok`` (issue an opaque, non-JWT access token), ``echo`` (401 with the
   credentials in ``error`` and ``error_description``), ``echo-text`` (401, text/plain echo),
   ``hang`` (hold the request until ``release()``), ``huge`` (200 with ``huge_bytes`` of
-  JSON, streamed with no Content-Length) or ``drip`` (200, one byte every 0.2 s).
-* ``api_mode``: ``ok`` (a two-endpoint list) or ``echo`` (403 "invalid token" echoing them).
+  JSON, streamed with no Content-Length), ``huge-declared`` (the same, declared),
+  ``big-ok`` (a valid token padded with ``huge_bytes`` spaces) or ``drip`` (200, one byte
+  every 0.2 s).
+* ``api_mode``: ``ok`` (a two-endpoint list), ``echo`` (403 "invalid token" echoing them) or
+  ``echo-ok`` (the list, with the echo as a creator and in a tag).
 * ``form``: how the echo spells the credentials; see ``FORMS``.
 """
 
@@ -146,7 +149,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._token(body)
         elif path.startswith("/api/2.0/serving-endpoints"):
             self.hostile.list_calls += 1
-            if self.hostile.api_mode == "echo":
+            if self.hostile.api_mode == "echo-ok":  # a 200 list that carries the echo
+                echoed = self.hostile.echo(self, body)
+                endpoint = _endpoint("chat-a")
+                endpoint["creator"] = echoed
+                endpoint["tags"] = [{"key": echoed, "value": f"seen {echoed}"}]
+                self._json(200, {"endpoints": [endpoint, _endpoint("chat-b")]})
+            elif self.hostile.api_mode == "echo":
                 echoed = self.hostile.echo(self, body)
                 self._json(403, {"error_code": "INVALID_TOKEN", "message": f"Invalid access token {echoed}"})
             else:
@@ -172,13 +181,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(503, {"error": "temporarily_unavailable"})
         elif mode == "huge":
             self._stream(hostile.huge_bytes, delay=0.0)
+        elif mode == "huge-declared":
+            self._stream(hostile.huge_bytes, delay=0.0, declare=True)
+        elif mode == "big-ok":  # a valid token padded past the off-loop threshold
+            token = "opaque-" + secrets.token_hex(20)
+            hostile.issued.append(token)
+            body = {"access_token": token, "expires_in": 3600, "padding": " " * hostile.huge_bytes}
+            self._json(200, body)
         elif mode == "drip":
             self._stream(10_000, delay=0.2, chunk=1)
 
-    def _stream(self, size: int, *, delay: float, chunk: int = 64 * 1024) -> None:
+    def _stream(self, size: int, *, delay: float, chunk: int = 64 * 1024, declare: bool = False) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Connection", "close")
+        if declare:
+            self.send_header("Content-Length", str(size + 37))
         self.end_headers()
         piece = b" " * chunk
         try:

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
@@ -36,6 +36,7 @@ REFRESH_MARGIN = 40.0  # seconds before expiry that a token counts as expired
 TOKEN_MAX_BYTES = 1024 * 1024  # a token response is a few kB; never read more than this
 OFF_LOOP_BYTES = 64 * 1024  # decode larger token bodies in a thread
 SDK_THREADS = 2  # per workspace: how many SDK calls may be stuck at once
+BUILD_SECONDS = 60.0  # how long a background SDK start-up may take before it counts as failed
 ERROR_TEXT_CHARS = 160
 
 
@@ -310,7 +311,7 @@ class SdkAuth:
         self._workspace = workspace
         self._environ = os.environ if environ is None else environ
         self._config: Any = None
-        self._lock = asyncio.Lock()
+        self._building: asyncio.Future[Any] | None = None
         self.redactor = Redactor()
         self.workers = DaemonWorkers(SDK_THREADS, name=f"hub-databricks-sdk-{workspace.name}")
 
@@ -349,10 +350,16 @@ class SdkAuth:
         return headers
 
     async def config(self) -> Any:
+        """The SDK's ``Config``, built once. A build that outlives one caller's deadline goes
+        on (importing the SDK and its start-up can take seconds in a fresh process), and a
+        later caller gets its result; a build that failed is tried again."""
         if self._config is None:
-            async with self._lock:
-                if self._config is None:
-                    self._config = await self._in_thread(self._build_config)
+            building = self._building
+            if building is None or (building.done() and (building.cancelled() or building.exception())):
+                building = asyncio.ensure_future(self.workers.run(self._build_config, BUILD_SECONDS))
+                building.add_done_callback(_retrieve)
+                self._building = building
+            self._config = await self._bounded(asyncio.shield(building), self._workspace.timeout)
         return self._config
 
     async def headers(self, http: httpx.AsyncClient) -> dict[str, str]:
@@ -368,14 +375,18 @@ class SdkAuth:
         return False  # the SDK refreshes its own tokens
 
     async def _in_thread(self, work: Any) -> Any:
-        name, timeout = self._workspace.name, self._workspace.timeout
+        return await self._bounded(self.workers.run(work, self._workspace.timeout))
+
+    async def _bounded(self, call: Awaitable[Any], timeout: float | None = None) -> Any:
+        """``call``'s result, or a provider error that names the workspace and says what to do."""
+        name, timeout_text = self._workspace.name, f"{self._workspace.timeout:g}"
         try:
-            return await self.workers.run(work, timeout)
+            return await (call if timeout is None else asyncio.wait_for(call, timeout))
         except (asyncio.TimeoutError, WorkersBusyError):
             stuck = self.workers.busy
             raise ProviderUnavailableError(
                 f"Databricks workspace {name!r}: the Databricks SDK did not produce credentials within "
-                f"{timeout:g} s" + (f" ({stuck} earlier SDK calls have not returned)" if stuck else "") + ".",
+                f"{timeout_text} s" + (f" ({stuck} earlier SDK calls have not returned)" if stuck else "") + ".",
                 provider=PROVIDER,
             ) from None
         except (ProviderConfigError, ProviderUnavailableError):
@@ -388,6 +399,12 @@ class SdkAuth:
                 provider=PROVIDER,
                 auth_method=self.method,
             ) from None
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a background build's failure as seen; the next ``config()`` reports and retries it."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _first_line(error: BaseException, redactor: Redactor) -> str:
