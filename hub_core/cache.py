@@ -282,9 +282,17 @@ class DiscoveryCache(Generic[T]):
                 await self._shared_call(self.shared.release(key, token), key)
 
     async def _wait_for_other_replica(self, key: str) -> Cached[T]:
-        """Another replica holds the lock: wait for the list it stores (within our deadline)."""
+        """Another replica holds the lock: wait for the list it stores (within our deadline).
+
+        The wait counts its own deadline too, so a cancellation that a shared-store client lost
+        mid-call cannot leave it polling for ever."""
         known = self._entries.get(key)
+        give_up = time.monotonic() + self.policy.deadline
         while True:
+            if time.monotonic() > give_up:
+                raise ProviderUnavailableError(
+                    f"Discovery for {key}: another replica held the lock past the {self.policy.deadline:g} s deadline."
+                )
             await asyncio.sleep(0.05)
             entry = await self._adopt_shared(key, known)
             if entry is not None and (known is None or entry.fetched_at > known.fetched_at):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from waiting import eventually
@@ -168,3 +169,50 @@ async def test_refresh_ahead_refreshes_before_expiry():
     await eventually(lambda: not cache._flights, what="the background refresh")
     assert upstream.calls == 2
     assert (await cache.get("k", upstream)).value == ["v2"]
+
+
+class JsonCodec:
+    def encode(self, value: list[str]) -> bytes:
+        return json.dumps(value).encode()
+
+    def decode(self, payload: bytes) -> list[str]:
+        return list(json.loads(payload))
+
+
+class LockHeldElsewhere:
+    """A shared store where another replica holds the lock for ever, and whose client once
+    loses a cancellation (as a network client may, mid-call)."""
+
+    def __init__(self) -> None:
+        self.swallowed = 0
+
+    async def get(self, key: str) -> None:
+        try:
+            await asyncio.sleep(0.5)  # longer than the deadline: the cancellation lands here
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed += 1
+        return None
+
+    async def acquire(self, key: str, ttl: float) -> None:
+        return None
+
+    async def blocked_until(self, key: str) -> None:
+        return None
+
+    async def put(self, *args: object) -> None: ...
+
+    async def release(self, *args: object) -> None: ...
+
+    async def block(self, *args: object) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+async def test_waiting_for_another_replicas_lock_ends_at_the_deadline_even_if_a_cancel_is_lost():
+    store = LockHeldElsewhere()
+    policy = CachePolicy(deadline=0.3)
+    cache: DiscoveryCache[list[str]] = DiscoveryCache(policy, shared=store, codec=JsonCodec())  # type: ignore[arg-type]
+    with pytest.raises(ProviderUnavailableError):
+        await asyncio.wait_for(cache.get("k", Upstream()), timeout=10)
