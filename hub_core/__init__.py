@@ -16,8 +16,8 @@ from hub_core.errors import (
     ProviderUnavailableError,
     UnknownProviderError,
 )
+from hub_core.gcpause import gc_paused, without_gc
 from hub_core.hookspecs import hookimpl
-from hub_core.hub import gc_paused
 from hub_core.models import (
     Deployment,
     Endpoint,
@@ -60,6 +60,7 @@ __all__ = [
     "hookimpl",
     "json_body",
     "live_model_group",
+    "without_gc",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.
 _LAZY = {"body_schema": "hub_core.api.bodies", "json_body": "hub_core.api.bodies"}

@@ -9,13 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import hashlib
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -33,6 +31,7 @@ from hub_core.errors import (
     ProviderUnavailableError,
     UnknownProviderError,
 )
+from hub_core.gcpause import gc_paused, without_gc
 from hub_core.models import (
     Deployment,
     Endpoint,
@@ -110,7 +109,7 @@ class ProviderView:
             return result
         pending: asyncio.Task[T] | None = self._memo.get("\0pending:" + name)
         if pending is None:
-            pending = asyncio.get_running_loop().create_task(asyncio.to_thread(make))
+            pending = asyncio.get_running_loop().create_task(asyncio.to_thread(without_gc, make))
             self._memo["\0pending:" + name] = pending
             pending.add_done_callback(functools.partial(self._settle, name))
         return await asyncio.shield(pending)
@@ -415,7 +414,7 @@ class Hub:
         endpoints = [e for c in lists for e in c.value]
         groups = await self._convert(provider, endpoints)
         view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for c in lists))
-        await asyncio.to_thread(lambda: view.etag)  # serialise and hash off the event loop, once
+        await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
             self._views[provider] = (version, view)
@@ -550,7 +549,7 @@ class Hub:
             return bodies[0], self.freshness(views, etag)
         key = (tuple(id(b) for b in bodies), available)
         if self._merged is None or self._merged[0] != key:
-            merged = await asyncio.to_thread(_joined, bodies)  # megabytes copied: not on the loop
+            merged = await asyncio.to_thread(without_gc, _joined, bodies)  # megabytes copied: not on the loop
             self._merged = (key, merged, bodies)  # the bodies kept alive, so their ids stay theirs
         return self._merged[1], self.freshness(views, etag)
 
@@ -652,22 +651,6 @@ class Hub:
             fetched_at=_timestamp(view.fetched_at),
             message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}.",
         )
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many short-lived acyclic objects.
-
-    Converting thousands of endpoints allocates enough to trigger repeated full
-    collections that find nothing to free; reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:

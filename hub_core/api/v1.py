@@ -36,6 +36,7 @@ from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
 from hub_core.api.public import cached_response
 from hub_core.errors import BadRequestError
+from hub_core.gcpause import without_gc
 from hub_core.hub import MODEL_GROUPS, Hub, ProviderView
 from hub_core.models import UNKNOWN_MODE, ModelGroup, Source
 
@@ -512,7 +513,7 @@ async def facet_counts(
     """A facet's counts over a selection: counted once, in a worker thread."""
     found = selection.facets.get(name)
     if found is None:
-        found = selection.facets[name] = await asyncio.to_thread(count_facet, selection, values)
+        found = selection.facets[name] = await asyncio.to_thread(without_gc, count_facet, selection, values)
     return found
 
 
@@ -541,7 +542,9 @@ class _SelectionCache:
             return found[1]
         task = self._pending.get(cache_key)
         if task is None:
-            task = asyncio.get_running_loop().create_task(asyncio.to_thread(select, list(views), query, keys))
+            task = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(without_gc, select, list(views), query, keys)
+            )
             self._pending[cache_key] = task
             task.add_done_callback(functools.partial(self._settle, cache_key, [v.groups for v in views]))
         return await asyncio.shield(task)
