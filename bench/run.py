@@ -482,8 +482,7 @@ def bench_loop(count: int) -> None:
     with fake_workspace(count) as url:
         env = {
             **databricks_env(url),
-            "HUB_DATABRICKS_MAX_ENDPOINTS": str(count),
-            "HUB_DATABRICKS_MAX_RESPONSE_BYTES": str(2**30),
+            "HUB_DATABRICKS_MAX_ENDPOINTS": str(count),  # the body limit follows it
             "HUB_DISCOVERY_TIMEOUT": "120",
         }
         with running_hub("--no-access-log", timeout=120, **env) as base, httpx.Client(base_url=base, timeout=300) as c:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
+
 from hub_core import gc_paused, without_gc
 
 
@@ -46,8 +48,6 @@ def test_without_gc_passes_arguments_and_restores_after_an_error() -> None:
     def boom() -> None:
         raise ValueError("x")
 
-    try:
+    with pytest.raises(ValueError):
         without_gc(boom)
-    except ValueError:
-        pass
     assert gc.isenabled()
