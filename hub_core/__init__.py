@@ -33,6 +33,7 @@ from hub_core.redact import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
+    from hub_core.api.public import cached_response
 
 __version__ = "0.1.0"
 
@@ -56,6 +57,7 @@ __all__ = [
     "UnknownProviderError",
     "__version__",
     "body_schema",
+    "cached_response",
     "gc_paused",
     "hookimpl",
     "json_body",
@@ -63,7 +65,11 @@ __all__ = [
     "without_gc",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.
-_LAZY = {"body_schema": "hub_core.api.bodies", "json_body": "hub_core.api.bodies"}
+_LAZY = {
+    "body_schema": "hub_core.api.bodies",
+    "cached_response": "hub_core.api.public",
+    "json_body": "hub_core.api.bodies",
+}
 
 
 def __getattr__(name: str) -> Any:

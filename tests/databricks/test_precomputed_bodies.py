@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 
+from hub_core.api.public import SLICE, JSONBytes
 from hub_core.api.v1 import parse_list_query, sort_rows, wire_mode
 from hub_core.hub import CHUNK, ENDPOINTS, MODEL_GROUPS, dump_in_chunks
 from hub_core.testing import app_client
@@ -146,3 +147,35 @@ async def test_a_failed_build_is_not_remembered(big: FakeWorkspace) -> None:
     with pytest.raises(RuntimeError):
         await view.made("test:flaky", flaky)
     assert await view.made("test:flaky", flaky) == "second"
+
+
+async def test_a_large_body_goes_out_in_slices_and_arrives_whole() -> None:
+    body = bytes(range(256)) * (14 * 1024)  # 3.5 MiB
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    await JSONBytes(body)({"type": "http", "method": "GET"}, receive, send)
+    pieces = [m for m in sent if m["type"] == "http.response.body"]
+    assert len(pieces) == 4 and all(len(m["body"]) <= SLICE for m in pieces)
+    assert b"".join(m["body"] for m in pieces) == body
+    assert [m["more_body"] for m in pieces] == [True, True, True, False]
+    assert dict(sent[0]["headers"])[b"content-length"] == str(len(body)).encode()
+
+
+async def test_the_sliced_routes_send_the_whole_body_and_honour_if_none_match(big: FakeWorkspace) -> None:
+    hub = databricks_hub()
+    async with app_client(hub) as client:
+        legacy = await client.get("/public/databricks/serving_endpoints")
+        again = await client.get(
+            "/public/databricks/serving_endpoints", headers={"If-None-Match": legacy.headers["etag"]}
+        )
+        hub_body = await client.get("/public/model_hub", params={"provider": "databricks"})  # the fast path
+    assert len(legacy.content) > SLICE and int(legacy.headers["content-length"]) == len(legacy.content)
+    assert again.status_code == 304 and again.content == b""
+    view = await hub.view("databricks")
+    assert len(hub_body.content) > SLICE and hub_body.content == MODEL_GROUPS.dump_json(view.groups)

@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from hub_core import Endpoint, EndpointList, body_schema, json_body
+from hub_core import Endpoint, EndpointList, body_schema, cached_response, json_body
 from hub_core.api.deps import HubDep
 from hub_databricks import byo
 from hub_databricks.config import PROVIDER
@@ -130,7 +130,7 @@ def legacy_items(endpoints: list[Endpoint]) -> tuple[bytes, str | None]:
 
 
 @router.get("/serving_endpoints", summary="Databricks serving endpoints (LiteLLM-compatible shape)")
-async def serving_endpoints(hub: HubDep) -> Response:
+async def serving_endpoints(hub: HubDep, request: Request) -> Response:
     view = await hub.view(PROVIDER)
     # Redacting and serialising thousands of endpoints: once per refresh, in a worker thread.
     items, workspace_url = await view.made(f"{PROVIDER}:serving_endpoints", lambda: legacy_items(view.endpoints))
@@ -142,8 +142,7 @@ async def serving_endpoints(hub: HubDep) -> Response:
         "stale": view.stale,
     }
     body = b'{"endpoints":' + items + b"," + orjson.dumps(rest)[1:]
-    headers = hub.freshness([view]).variant("serving_endpoints").headers()
-    return Response(body, headers=headers, media_type="application/json")
+    return cached_response(request, body, hub.freshness([view]).variant("serving_endpoints"))
 
 
 @router.post(
