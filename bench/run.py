@@ -447,29 +447,46 @@ LOOP_ROUTES = [
 ]  # fmt: skip
 
 
+PROBE = """
+import json, sys, threading, time
+import httpx
+
+stop = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
+latencies = []
+with httpx.Client(base_url=sys.argv[1], timeout=60) as client:
+    client.get("/healthz")
+    print("ready", flush=True)
+    while not stop.is_set():
+        started = time.perf_counter()
+        client.get("/healthz")
+        latencies.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.002)
+print(json.dumps(latencies), flush=True)
+"""
+
+
 def probe_latencies(base: str, work: Any) -> tuple[list[float], Any]:
-    """/healthz latencies (ms) measured in a thread while ``work()`` runs, and what it returned."""
-    latencies: list[float] = []
-    done = threading.Event()
+    """/healthz latencies (ms) measured while ``work()`` runs, and what it returned.
 
-    def probe() -> None:
-        with httpx.Client(base_url=base, timeout=60) as client:
-            while not done.is_set():
-                started = time.perf_counter()
-                client.get("/healthz")
-                latencies.append((time.perf_counter() - started) * 1000)
-                time.sleep(0.002)
-
-    thread = threading.Thread(target=probe)
-    thread.start()
-    time.sleep(0.2)
+    The probe is its own process, so the work's client (reading a 50 MB body) does not
+    delay it through this process's GIL.
+    """
+    probe = subprocess.Popen(
+        [sys.executable, "-c", PROBE, base], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert probe.stdin is not None and probe.stdout is not None
     try:
-        outcome = work()
-    finally:
+        assert probe.stdout.readline().strip() == "ready"
         time.sleep(0.2)
-        done.set()
-        thread.join()
-    return latencies, outcome
+        outcome = work()
+        time.sleep(0.2)
+    finally:
+        probe.stdin.write("stop\n")
+        probe.stdin.flush()
+        out = probe.stdout.read()
+        probe.wait()
+    return json.loads(out.strip().splitlines()[-1]), outcome
 
 
 def _p99(values: list[float]) -> float:

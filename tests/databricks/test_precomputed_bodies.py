@@ -13,11 +13,13 @@ from typing import Any
 import orjson
 import pytest
 
+from hub_core import Deployment, Endpoint, ServedEntity
 from hub_core.api.public import SLICE, JSONBytes
 from hub_core.api.v1 import parse_list_query, sort_rows, wire_mode
 from hub_core.hub import CHUNK, ENDPOINTS, MODEL_GROUPS, dump_in_chunks
 from hub_core.testing import app_client
 from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, many_endpoints, rich_workspace
+from hub_databricks.parse import parse_endpoints
 from hub_databricks.routes import legacy_item
 
 from .conftest import databricks_hub
@@ -179,3 +181,21 @@ async def test_the_sliced_routes_send_the_whole_body_and_honour_if_none_match(bi
     assert again.status_code == 304 and again.content == b""
     view = await hub.view("databricks")
     assert len(hub_body.content) > SLICE and hub_body.content == MODEL_GROUPS.dump_json(view.groups)
+
+
+def test_endpoints_built_without_validation_are_what_validation_builds() -> None:
+    items = rich_workspace() + many_endpoints(40)
+    endpoints = parse_endpoints(items, target="default", host="https://adb-1.7.azuredatabricks.net")
+    assert len(endpoints) == len(items)
+    for endpoint in endpoints:
+        validated = Endpoint.model_validate({**endpoint.model_dump(), "raw": endpoint.raw})
+        assert validated == endpoint
+        assert validated.model_dump_json() == endpoint.model_dump_json()
+        assert all(type(e) is ServedEntity for e in endpoint.entities)
+
+
+async def test_deployments_built_without_validation_are_what_validation_builds(big: FakeWorkspace) -> None:
+    view = await databricks_hub().view("databricks")
+    deployments = [d for g in view.groups for d in g.deployments]
+    assert len(deployments) == len(view.endpoints)
+    assert all(Deployment.model_validate(d.model_dump()) == d for d in deployments)

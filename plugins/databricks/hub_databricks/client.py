@@ -19,6 +19,7 @@ logger = logging.getLogger("hub_databricks.client")
 
 LIST_PATH = "/api/2.0/serving-endpoints"
 OFF_LOOP_BYTES = 256 * 1024
+SCAN_CHUNK = 500
 REDACTED = "[REDACTED]"
 # Invalid UTF-8 bytes become one of these noncharacters (the first the body does not hold),
 # so the endpoints that held them can be found and dropped after decoding.
@@ -125,7 +126,12 @@ class WorkspaceClient:
         """``endpoints``, with any credential of the hub's that the workspace echoed into them redacted."""
         redactor = self.auth.redactor
         try:
-            found = redactor.found_in(orjson.dumps(endpoints))  # re-encoded: JSON escapes cannot hide one
+            # Re-encoded (JSON escapes cannot hide one), a few hundred endpoints at a time: one call
+            # over a 50,000-endpoint list would hold the GIL, and so the event loop, for 100 ms.
+            found = any(
+                redactor.found_in(orjson.dumps(endpoints[i : i + SCAN_CHUNK]))
+                for i in range(0, len(endpoints), SCAN_CHUNK)
+            )
         except TypeError:  # nested deeper than orjson goes
             found = redactor.found_in_data(endpoints)
         if not found:

@@ -17,6 +17,7 @@ from hub_databricks import byo
 from hub_databricks.config import PROVIDER
 
 REDACTED = "[REDACTED]"
+CHUNK = 500
 MAX_DEPTH = 32
 
 # Fields the Databricks API documents as secrets (external-model provider configs; each also
@@ -126,7 +127,9 @@ def legacy_items(endpoints: list[Endpoint]) -> tuple[bytes, str | None]:
     """The ``endpoints`` array of ``/serving_endpoints`` as JSON, and the workspace URL."""
     items = [legacy_item(e.raw, e.endpoint_url, e.target) for e in endpoints if e.raw]
     hosts = [e.target_url for e in endpoints if e.target_url]
-    return orjson.dumps(items), hosts[0] if hosts else None
+    # orjson's bytes of the whole list, made a few hundred items per call (each call holds the GIL).
+    parts = [orjson.dumps(items[i : i + CHUNK])[1:-1] for i in range(0, len(items), CHUNK)]
+    return b"[" + b",".join(parts) + b"]", hosts[0] if hosts else None
 
 
 @router.get("/serving_endpoints", summary="Databricks serving endpoints (LiteLLM-compatible shape)")
