@@ -751,7 +751,7 @@ def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
 
 def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:
     """Same model group from several targets: one entry, one deployment per target."""
-    deployment = Deployment.model_construct(  # typed values from typed models: no validation needed
+    deployment = Deployment(
         target=endpoint.target,
         target_url=endpoint.target_url,
         endpoint_name=endpoint.name,

@@ -90,8 +90,7 @@ def _entity(item: dict[str, Any]) -> ServedEntity | None:
     kind = _str(item.get("type"), 64)
     if kind is None:
         kind = "FOUNDATION_MODEL" if foundation else "EXTERNAL_MODEL" if external else None
-    # Every value is already of its field's type: built without validation (a quarter of the refresh).
-    return ServedEntity.model_construct(
+    return ServedEntity(
         name=name,
         version=str(version)[:64] if isinstance(version, (str, int)) and not isinstance(version, bool) else None,
         type=kind,
@@ -142,7 +141,7 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
         display_name = f"{parsed[0].name}{version}"
     capabilities = {k: v for k, v in _dict(raw.get("capabilities")).items() if isinstance(v, bool)}
 
-    return Endpoint.model_construct(
+    return Endpoint(
         provider=PROVIDER,
         name=name,
         target=target,
