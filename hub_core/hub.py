@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import hashlib
 import inspect
 import logging
@@ -144,9 +143,6 @@ class ProviderView:
         result: str = self._once("etag", lambda: hashlib.blake2b(self.body, digest_size=12).hexdigest())
         return result
 
-
-FREEZE_AT = 1000
-"""Endpoints in a view from which building it ends with ``gc.freeze()``."""
 
 CHUNK = 500
 """Items serialised per call: each call holds the GIL, so a worker thread lets the event loop in between."""
@@ -419,12 +415,6 @@ class Hub:
         groups = await self._convert(provider, endpoints)
         view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for c in lists))
         await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
-        if len(endpoints) >= FREEZE_AT:
-            # The new data is made with the collector paused, so it all sits in the young generations:
-            # the next collections would walk every object of it, holding the GIL (1.7 s at 50,000
-            # endpoints). It is acyclic and long-lived: out of the collector's sight, as create_app does
-            # at start-up. Reference counting still frees it when a refresh replaces it.
-            gc.freeze()
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
             self._views[provider] = (version, view)

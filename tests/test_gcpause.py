@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from hub_core import gc_paused, without_gc
+from hub_core.gcpause import FREEZE_YOUNG
 
 
 def test_overlapping_pauses_restore_the_collector_when_the_last_one_leaves() -> None:
@@ -51,3 +52,18 @@ def test_without_gc_passes_arguments_and_restores_after_an_error() -> None:
     with pytest.raises(ValueError):
         without_gc(boom)
     assert gc.isenabled()
+
+
+def test_what_a_large_paused_build_leaves_alive_is_frozen_and_a_small_one_is_not() -> None:
+    before = gc.get_freeze_count()
+    try:
+        with gc_paused():
+            small = [[i] for i in range(100)]
+        assert gc.get_freeze_count() == before
+        with gc_paused():
+            large = [[i] for i in range(FREEZE_YOUNG + 10_000)]  # lists: tracked by the collector
+        assert gc.get_freeze_count() >= before + len(large)
+        assert gc.get_count()[0] < 1000  # nothing left for the next collection to walk
+    finally:
+        gc.unfreeze()
+    assert small and large

@@ -9,7 +9,8 @@ Everything here works on the hub's cached, already converted model groups
 (``Hub.model_hub_views``); a page request never calls a provider's upstream. The
 filtered and sorted selection is remembered per hub (keyed by the identity of the
 cached group lists, which change only when a provider's data is refreshed), so paging
-through a large list sorts it once, and only the requested page is serialised.
+through a large list sorts it once, and only the requested page is serialised. Selections and
+facet counts are made in a worker thread, so a large list never holds the event loop.
 """
 
 from __future__ import annotations
