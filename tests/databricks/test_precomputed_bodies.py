@@ -7,6 +7,7 @@ compares: the same bytes where the route sends pydantic's or orjson's bytes, the
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import Counter
 from typing import Any
 
@@ -199,3 +200,35 @@ async def test_deployments_built_without_validation_are_what_validation_builds(b
     deployments = [d for g in view.groups for d in g.deployments]
     assert len(deployments) == len(view.endpoints)
     assert all(Deployment.model_validate(d.model_dump()) == d for d in deployments)
+
+
+async def test_every_large_body_is_built_off_the_event_loop_thread(big: FakeWorkspace, monkeypatch) -> None:
+    import hub_core.api.v1 as v1
+    import hub_core.hub as hub_module
+    import hub_databricks.routes as routes
+
+    threads: dict[str, set[str]] = {}
+
+    def recorded(name: str, function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            threads.setdefault(name, set()).add(threading.current_thread().name)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(routes, "legacy_items", recorded("legacy", routes.legacy_items))
+    monkeypatch.setattr(v1, "select", recorded("select", v1.select))
+    monkeypatch.setattr(v1, "count_facet", recorded("facet", v1.count_facet))
+    monkeypatch.setattr(hub_module, "dump_in_chunks", recorded("dump", hub_module.dump_in_chunks))
+    async with app_client(databricks_hub()) as client:
+        for path in [
+            "/public/model_hub",
+            "/public/model_hub?available=true",
+            "/public/databricks/endpoints",
+            "/public/databricks/serving_endpoints",
+            "/public/v1/model_hub?sort=-max_input_tokens",
+            "/public/v1/model_hub/modes",
+        ]:
+            assert (await client.get(path)).status_code == 200, path
+    assert set(threads) == {"legacy", "select", "facet", "dump"}
+    assert threading.main_thread().name not in set().union(*threads.values()), threads
