@@ -200,7 +200,13 @@ class EndpointListCodec:
     """Endpoints to bytes and back for the shared cache, keeping each endpoint's raw payload."""
 
     def encode(self, value: list[Endpoint]) -> bytes:
-        return orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in value])
+        # ``CHUNK`` endpoints per orjson call (the same bytes as one call), so a worker thread
+        # encoding a large list gives the event loop the GIL between calls.
+        parts = [
+            orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in value[i : i + CHUNK]])[1:-1]
+            for i in range(0, len(value), CHUNK)
+        ]
+        return b"[" + b",".join(parts) + b"]"
 
     def decode(self, payload: bytes) -> list[Endpoint]:
         return [Endpoint.model_validate(item) for item in orjson.loads(payload)]
