@@ -33,6 +33,7 @@ from hub_core.redact import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
+    from hub_core.http import get_json
 
 __version__ = "0.1.0"
 
@@ -57,12 +58,13 @@ __all__ = [
     "__version__",
     "body_schema",
     "gc_paused",
+    "get_json",
     "hookimpl",
     "json_body",
     "live_model_group",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.
-_LAZY = {"body_schema": "hub_core.api.bodies", "json_body": "hub_core.api.bodies"}
+_LAZY = {"body_schema": "hub_core.api.bodies", "json_body": "hub_core.api.bodies", "get_json": "hub_core.http"}
 
 
 def __getattr__(name: str) -> Any:
