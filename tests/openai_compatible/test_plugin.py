@@ -17,7 +17,7 @@ VLLM = {"/v1/models": json_route(models_body(vllm_model("meta-llama/Llama-3.1-8B
 
 def hub_for(servers: list[dict[str, Any]] | None = None, **plugins: object) -> Any:
     config = {"openai_compatible": {"servers": servers}} if servers is not None else {}
-    return make_hub({"openai_compatible": hub_openai_compatible, **plugins}, providers=config)
+    return make_hub({"openai_compatible": hub_openai_compatible, **plugins}, providers=config, discovery_timeout=3)
 
 
 async def model_hub(hub: Any) -> tuple[int, Any]:
@@ -113,7 +113,7 @@ async def test_inline_secrets_in_toml_are_refused(key: str) -> None:
         ({"name": "a", "base_url": "http://x", "api_key_env": "UNSET_VAR"}, "UNSET_VAR"),
         ({"name": "a", "base_url": "http://x", "timeout": 0}, "timeout"),
         ({"name": "a", "base_url": "http://x", "catalog_prefixes": "openai"}, "catalog_prefixes"),
-        ({"name": "a", "base_url": "http://x", "color": "red"}, "unknown keys"),
+        ({"name": "a", "base_url": "http://x", "color": "red"}, "color: Extra inputs"),
     ],
 )
 def test_wrong_configuration_says_what_to_change(server: dict[str, Any], fault: str) -> None:
