@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import hub_openai_compatible
 import pytest
 from openai_servers import OLLAMA_MODELS, OLLAMA_TAGS, json_route, models_body, serving, vllm_model
 
+import hub_openai_compatible
 from hub_core import Endpoint, ProviderConfigError, Target, hookimpl
 from hub_core.testing import app_client, make_hub
 
