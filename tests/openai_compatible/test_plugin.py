@@ -152,6 +152,31 @@ async def test_upstream_errors_that_echo_the_key_never_leak_it(
         assert KEY not in text and KEY[:12] not in text
 
 
+async def test_a_key_echoed_in_a_good_list_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    item = {**vllm_model("m", 4096), "owned_by": "{auth}", "root": "/models/{auth}"}
+    with serving({"/v1/models": json_route(models_body(item))}) as server:
+        monkeypatch.setenv("OPENAI_COMPATIBLE_BASE_URL", server.url)
+        monkeypatch.setenv("OPENAI_COMPATIBLE_API_KEY", KEY)
+        async with app_client(hub_for()) as client:
+            endpoints = await client.get("/public/openai_compatible/endpoints")
+            groups = await client.get("/public/model_hub")
+    assert endpoints.json()["endpoints"][0]["name"] == "m"
+    assert KEY not in endpoints.text and KEY not in groups.text
+    assert "[REDACTED]" in endpoints.json()["endpoints"][0]["creator"]
+
+
+async def test_a_lora_adapter_names_its_base_model() -> None:
+    base, lora = vllm_model("llama-3.1-8b", 8192), vllm_model("sql-lora", 8192, parent="llama-3.1-8b")
+    with serving({"/v1/models": json_route(models_body(base, lora))}) as server:
+        async with app_client(hub_for([{"name": "a", "base_url": server.url}])) as client:
+            endpoints = (await client.get("/public/openai_compatible/endpoints")).json()["endpoints"]
+    by_name = {e["name"]: e for e in endpoints}
+    assert by_name["sql-lora"]["served_by"] == "lora_adapter"
+    assert by_name["sql-lora"]["entities"][0]["name"] == "llama-3.1-8b"
+    assert by_name["llama-3.1-8b"]["served_by"] == "model"
+    assert by_name["llama-3.1-8b"]["entities"][0]["name"] == "/models/llama-3.1-8b"
+
+
 async def test_redirects_are_not_followed_so_the_key_stays_home(monkeypatch: pytest.MonkeyPatch) -> None:
     with serving(VLLM) as elsewhere:
         redirect = {"/v1/models": (302, {"Location": f"{elsewhere.url}/v1/models"}, b"")}

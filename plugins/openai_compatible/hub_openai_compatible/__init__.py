@@ -19,7 +19,7 @@ def provider_info() -> ProviderInfo:
         settings=[
             "OPENAI_COMPATIBLE_BASE_URL",
             "OPENAI_COMPATIBLE_[<NAME>_]API_KEY",
-            "[[providers.openai_compatible]]",
+            f"[[providers.{PROVIDER}.servers]]",
         ],
     )
 
@@ -34,8 +34,7 @@ def configured_targets(config: Mapping[str, Any]) -> list[Target]:
 
 @hookimpl
 async def discover_endpoints(target: Target) -> list[Endpoint]:
-    endpoints: list[Endpoint] = await target.handle.endpoints()
-    return endpoints
+    return await target.handle.endpoints()  # type: ignore[no-any-return]
 
 
 def catalog_fields(model: str, prefixes: list[str], catalog: Any) -> dict[str, Any]:

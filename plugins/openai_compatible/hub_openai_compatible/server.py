@@ -39,7 +39,7 @@ def _server(table: Mapping[str, Any], where: str) -> Server:
         return Server.model_validate(table)
     except ValidationError as error:  # messages without the input values
         faults = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
-        raise _fail(f"{where}: {faults}.") from None
+        raise _fail(f"{where}: {faults}; see docs/openai_compatible.md.") from None
 
 
 def from_environment() -> list[dict[str, str]]:
@@ -112,7 +112,6 @@ class ServerClient:
             entities=[
                 ServedEntity(name=str(item.get("root") or item["id"]), version=tag.get("digest", "")[:12] or None)
             ],
-            state="READY",
             description=" ".join(w for w in words if isinstance(w, str)) or None,
             creator=owner if isinstance(owner, str) else None,
             created_at=datetime.fromtimestamp(created, timezone.utc) if isinstance(created, int) else None,
