@@ -177,6 +177,24 @@ async def test_a_lora_adapter_names_its_base_model() -> None:
     assert by_name["llama-3.1-8b"]["entities"][0]["name"] == "/models/llama-3.1-8b"
 
 
+async def test_odd_fields_in_a_list_are_left_out_not_fatal() -> None:
+    odd = [{**vllm_model("a", 4096), "created": 10**30}, {"id": "b", "created": "yesterday", "max_model_len": True}]
+    routes = {
+        "/v1/models": json_route(models_body(*odd, {"object": "model"}, "c")),
+        "/api/tags": json_route(b'{"models": [{"model": "a", "digest": 7, "details": ["gguf"]}]}'),
+    }
+    with serving(routes) as server:
+        async with app_client(hub_for([{"name": "x", "base_url": server.url, "ollama": True}])) as client:
+            endpoints = (await client.get("/public/openai_compatible/endpoints")).json()["endpoints"]
+            groups = (await client.get("/public/model_hub")).json()
+    assert [(e["name"], e["created_at"]) for e in endpoints] == [("a", None), ("b", None)]
+    assert endpoints[0]["entities"][0]["version"] == "7" and endpoints[0]["description"] is None
+    assert {g["model_group"]: g["max_input_tokens"] for g in groups} == {
+        "openai_compatible/a": 4096,
+        "openai_compatible/b": None,
+    }
+
+
 async def test_redirects_are_not_followed_so_the_key_stays_home(monkeypatch: pytest.MonkeyPatch) -> None:
     with serving(VLLM) as elsewhere:
         redirect = {"/v1/models": (302, {"Location": f"{elsewhere.url}/v1/models"}, b"")}

@@ -100,7 +100,8 @@ class ServerClient:
         return [self.endpoint(i, tags.get(i["id"], {})) for i in items if isinstance(i, dict) and "id" in i]
 
     def endpoint(self, item: dict[str, Any], tag: dict[str, Any]) -> Endpoint:
-        created, details, owner = item.get("created"), tag.get("details") or {}, item.get("owned_by")
+        created, details, owner = item.get("created"), tag.get("details"), item.get("owned_by")
+        details = details if isinstance(details, dict) else {}
         words = [details.get(k) for k in ("family", "parameter_size", "quantization_level")]
         return Endpoint(
             provider=PROVIDER,
@@ -110,10 +111,14 @@ class ServerClient:
             endpoint_url=f"{self.base_url}/v1",
             served_by="lora_adapter" if isinstance(item.get("parent"), str) else "model",
             entities=[
-                ServedEntity(name=str(item.get("root") or item["id"]), version=tag.get("digest", "")[:12] or None)
+                ServedEntity(
+                    name=str(item.get("root") or item["id"]), version=str(tag.get("digest") or "")[:12] or None
+                )
             ],
             description=" ".join(w for w in words if isinstance(w, str)) or None,
             creator=owner if isinstance(owner, str) else None,
-            created_at=datetime.fromtimestamp(created, timezone.utc) if isinstance(created, int) else None,
+            created_at=datetime.fromtimestamp(created, timezone.utc)
+            if isinstance(created, int) and 0 < created < 2**33
+            else None,
             raw={**item, "catalog_prefixes": self.prefixes or [], **({"ollama": tag} if tag else {})},
         )
