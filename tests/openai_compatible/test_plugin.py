@@ -180,7 +180,7 @@ async def test_a_lora_adapter_names_its_base_model() -> None:
 async def test_odd_fields_in_a_list_are_left_out_not_fatal() -> None:
     odd = [{**vllm_model("a", 4096), "created": 10**30}, {"id": "b", "created": "yesterday", "max_model_len": True}]
     routes = {
-        "/v1/models": json_route(models_body(*odd, {"object": "model"}, "c")),
+        "/v1/models": json_route(models_body(*odd, {"object": "model"}, {"id": ["c"]}, "d")),
         "/api/tags": json_route(b'{"models": [{"model": "a", "digest": 7, "details": ["gguf"]}]}'),
     }
     with serving(routes) as server:

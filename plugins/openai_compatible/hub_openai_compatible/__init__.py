@@ -9,6 +9,7 @@ from hub_core import Endpoint, ModelGroup, ProviderInfo, Target, hookimpl, live_
 
 __version__ = "0.1.0"
 PROVIDER = "openai_compatible"
+SETTINGS = ["OPENAI_COMPATIBLE_BASE_URL", "OPENAI_COMPATIBLE_[<NAME>_]API_KEY", f"[[providers.{PROVIDER}.servers]]"]
 
 
 @hookimpl
@@ -16,11 +17,7 @@ def provider_info() -> ProviderInfo:
     return ProviderInfo(
         display_name="OpenAI-compatible servers",
         description="Models listed by OpenAI-compatible servers: vLLM, Ollama, LM Studio, llama.cpp, TGI, LiteLLM.",
-        settings=[
-            "OPENAI_COMPATIBLE_BASE_URL",
-            "OPENAI_COMPATIBLE_[<NAME>_]API_KEY",
-            f"[[providers.{PROVIDER}.servers]]",
-        ],
+        settings=SETTINGS,
     )
 
 

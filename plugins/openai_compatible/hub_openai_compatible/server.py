@@ -97,11 +97,13 @@ class ServerClient:
                 tags = {t["model"]: t for t in (await self.get("/api/tags"))["models"] if isinstance(t["model"], str)}
             except (ProviderError, LookupError, TypeError) as error:
                 logger.warning("%s: no Ollama details from /api/tags (%s)", self.what, error)
-        return [self.endpoint(i, tags.get(i["id"], {})) for i in items if isinstance(i, dict) and "id" in i]
+        items = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
+        return [self.endpoint(i, tags.get(i["id"], {})) for i in items]
 
     def endpoint(self, item: dict[str, Any], tag: dict[str, Any]) -> Endpoint:
         created, details, owner = item.get("created"), tag.get("details"), item.get("owned_by")
-        details = details if isinstance(details, dict) else {}
+        created = created if isinstance(created, int) and 0 < created < 2**33 else None
+        details, digest = details if isinstance(details, dict) else {}, str(tag.get("digest") or "")[:12]
         words = [details.get(k) for k in ("family", "parameter_size", "quantization_level")]
         return Endpoint(
             provider=PROVIDER,
@@ -110,15 +112,9 @@ class ServerClient:
             target_url=self.base_url,
             endpoint_url=f"{self.base_url}/v1",
             served_by="lora_adapter" if isinstance(item.get("parent"), str) else "model",
-            entities=[
-                ServedEntity(
-                    name=str(item.get("root") or item["id"]), version=str(tag.get("digest") or "")[:12] or None
-                )
-            ],
+            entities=[ServedEntity(name=str(item.get("root") or item["id"]), version=digest or None)],
             description=" ".join(w for w in words if isinstance(w, str)) or None,
             creator=owner if isinstance(owner, str) else None,
-            created_at=datetime.fromtimestamp(created, timezone.utc)
-            if isinstance(created, int) and 0 < created < 2**33
-            else None,
+            created_at=datetime.fromtimestamp(created, timezone.utc) if created else None,
             raw={**item, "catalog_prefixes": self.prefixes or [], **({"ollama": tag} if tag else {})},
         )
