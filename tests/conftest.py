@@ -7,6 +7,9 @@ import pytest
 
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "OPENAI_COMPATIBLE_")
 
+# tests/litellm needs litellm[proxy]; `tox -e litellm` installs it and sets HUB_TEST_LITELLM.
+collect_ignore = [] if os.environ.get("HUB_TEST_LITELLM") else ["litellm"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

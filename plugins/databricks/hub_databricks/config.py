@@ -60,6 +60,9 @@ class WorkspaceConfig(BaseModel):
     client_secret: SecretStr | None = None
     profile: str | None = None
     credential_source: str = ""  # which settings supplied the credentials, for error messages
+    # The environment variables holding the PAT or client secret, and the client id (for LiteLLM exports).
+    secret_env: str | None = None
+    client_id_env: str | None = None
     timeout: float = 10.0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     max_endpoints: int = DEFAULT_MAX_ENDPOINTS
@@ -191,6 +194,7 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
                 auth="pat",
                 token=SecretStr(pat),
                 credential_source=f"{pat_source} with {host_source}",
+                secret_env=pat_source,
             )
         ]
     assert client_id and client_secret
@@ -202,6 +206,8 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
             client_id=client_id,
             client_secret=SecretStr(client_secret),
             credential_source="DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET",
+            secret_env="DATABRICKS_CLIENT_SECRET",
+            client_id_env="DATABRICKS_CLIENT_ID",
         )
     ]
 
@@ -241,14 +247,20 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
 
     if auth == "pat":
         token, var = secret("token")
-        return WorkspaceConfig(**common, token=token, credential_source=var)
+        return WorkspaceConfig(**common, token=token, credential_source=var, secret_env=var)
     if auth == "oauth-m2m":
         client_secret, var = secret("client_secret")
         client_id = table.get("client_id") or _env(environ, str(table.get("client_id_env", "")))
         if not isinstance(client_id, str) or not client_id:
             raise ProviderConfigError(f"{where} needs client_id or client_id_env.", provider=PROVIDER)
+        id_env = table.get("client_id_env") if not table.get("client_id") else None
         return WorkspaceConfig(
-            **common, client_id=client_id, client_secret=client_secret, credential_source=f"client_id and {var}"
+            **common,
+            client_id=client_id,
+            client_secret=client_secret,
+            credential_source=f"client_id and {var}",
+            secret_env=var,
+            client_id_env=id_env if isinstance(id_env, str) else None,
         )
     profile = table.get("profile")
     return WorkspaceConfig(
