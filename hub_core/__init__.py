@@ -34,6 +34,7 @@ from hub_core.redact import REDACTED, Redactor
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
     from hub_core.api.public import cached_response
+    from hub_core.http import get_json
 
 __version__ = "0.1.0"
 
@@ -59,6 +60,7 @@ __all__ = [
     "body_schema",
     "cached_response",
     "gc_paused",
+    "get_json",
     "hookimpl",
     "json_body",
     "live_model_group",
@@ -68,6 +70,7 @@ __all__ = [
 _LAZY = {
     "body_schema": "hub_core.api.bodies",
     "cached_response": "hub_core.api.public",
+    "get_json": "hub_core.http",
     "json_body": "hub_core.api.bodies",
 }
 
