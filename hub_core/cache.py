@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from hub_core.errors import HubError, ProviderError, ProviderUnavailableError
+from hub_core.gcpause import without_gc
 
 logger = logging.getLogger("hub_core.cache")
 
@@ -37,7 +38,6 @@ T = TypeVar("T")
 _R = TypeVar("_R")
 SHARED_RETRY_SECONDS = 5.0
 MAX_CLOCK_SKEW = 30.0  # seconds a shared entry's time may lie ahead of ours (replicas' clocks)
-OFF_LOOP_PAYLOAD = 256 * 1024  # shared payloads larger than this are decoded in a worker thread
 MAX_BLOCK_SECONDS = 600.0  # the longest Retry-After pause that is shared, or believed when read
 Loader = Callable[[], Awaitable[T]]
 
@@ -196,10 +196,8 @@ class DiscoveryCache(Generic[T]):
             return entry
         assert self.codec is not None
         try:
-            if len(payload) < OFF_LOOP_PAYLOAD:
-                value = self.codec.decode(payload)
-            else:  # a big list, maybe a forged one: decoding it must not stall the event loop
-                value = await asyncio.to_thread(self.codec.decode, payload)
+            # Thousands of endpoints take seconds to validate: not on the event loop.
+            value = await asyncio.to_thread(without_gc, self.codec.decode, payload)
         except Exception as error:  # junk, truncated or wrong-shaped payloads
             self._report_invalid(key, f"its payload does not decode ({type(error).__name__})")
             return entry
@@ -320,7 +318,8 @@ class DiscoveryCache(Generic[T]):
         self._failures.pop(key, None)
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
-            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl), key)
+            payload = await asyncio.to_thread(without_gc, self.codec.encode, value)
+            await self._shared_call(self.shared.put(key, entry.fetched_at, payload, ttl), key)
         return entry
 
     def _store(self, key: str, entry: Cached[T]) -> None:

@@ -28,6 +28,9 @@ WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HOST_PATTERN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$")
 INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+# The list API is not paginated: a workspace's whole list is one body, so the body limit follows the
+# endpoint limit. Real endpoints take about 1 KB of JSON each; 4 KiB leaves room for rich ones.
+BYTES_PER_ENDPOINT = 4096
 # 5x Databricks' default quota of 1,000 serving endpoints per workspace, and the size the hub is
 # benchmarked at; about 80 MB of memory (see docs/benchmarks.md). A longer list is a provider error.
 DEFAULT_MAX_ENDPOINTS = 5000
@@ -272,13 +275,14 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
 
 def max_response_bytes(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
     """The largest upstream body read, in bytes: ``[providers.databricks] max_response_bytes``,
-    else ``HUB_DATABRICKS_MAX_RESPONSE_BYTES``, else 20 MiB. A larger body is refused unread."""
+    else ``HUB_DATABRICKS_MAX_RESPONSE_BYTES``, else 4 KiB per endpoint the endpoint limit allows
+    and at least 20 MiB (20 MiB at the default 5,000). A larger body is refused unread."""
     value: Any = config.get("max_response_bytes")
     where = "[providers.databricks] max_response_bytes"
     if value is None:
         value, where = _env(environ, "HUB_DATABRICKS_MAX_RESPONSE_BYTES"), "HUB_DATABRICKS_MAX_RESPONSE_BYTES"
     if value is None:
-        return DEFAULT_MAX_RESPONSE_BYTES
+        return max(DEFAULT_MAX_RESPONSE_BYTES, max_endpoints(config, environ) * BYTES_PER_ENDPOINT)
     try:
         limit = int(value)
     except (TypeError, ValueError):
