@@ -276,6 +276,31 @@ def _tokens(count: int | None) -> str:
 
 
 @app.command()
+def check(as_json: JsonOption = False) -> None:
+    """Load the plugins, resolve every target and call each upstream once; exit 1 on any failure."""
+    from hub_core.check import check_hub
+
+    async def work(hub: Any) -> list[dict[str, Any]]:
+        return [row.model_dump(mode="json") for row in await check_hub(hub)]
+
+    rows = run_with_hub(work)
+    passed = all(row["status"] != "failed" for row in rows)
+    if as_json:
+        print_json({"ok": passed, "results": rows})
+    else:
+        table = new_table("provider", "target", "status", Column("endpoints", justify="right"), "seconds", "message")
+        colours = {"ok": "green", "catalog": "yellow", "disabled": "dim", "failed": "red"}
+        for row in rows:
+            status = Text(row["status"], style=colours[row["status"]])
+            seconds = "-" if row["seconds"] is None else f"{row['seconds']:.2f}"
+            endpoints = "-" if row["endpoints"] is None else row["endpoints"]
+            table.add_row(*cells(row["provider"], row["target"] or "-", status, endpoints, seconds, row["message"]))
+        print_table(table)
+    if not passed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def version() -> None:
     """Print the hub's version."""
     out.print(f"hub-core {__version__}")
