@@ -17,11 +17,13 @@ from hub_core import __version__
 from hub_core.api import page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
+from hub_core.api.fastpath import PATH as FAST_PATH
 from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
 from hub_core.logs import configure_logging, redact_library_logs
+from hub_core.metrics import HubMetrics, MetricsMiddleware, metrics_endpoint
 from hub_core.security import (
     SECURITY_PROBLEM_RESPONSES,
     api_key_dependency,
@@ -162,6 +164,11 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     # The hottest route skips FastAPI's routing when no key check applies to it.
     key_required = bool(settings.api_keys) and settings.require_key_for_model_hub
     app.add_middleware(ModelHubFastPath, hub=hub, enabled=not key_required)
+    # Outermost: every request is counted, the fast path's too (docs/running.md#metrics).
+    metrics = HubMetrics()
+    hub.cache.observer = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics, fast_paths=frozenset({FAST_PATH}))
+    app.add_api_route("/metrics", metrics_endpoint(metrics), methods=["GET"], include_in_schema=False)
     # What is alive now (modules, the catalog) lives as long as the process: keep the
     # garbage collector from walking it on every full collection.
     gc.freeze()
