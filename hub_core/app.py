@@ -17,6 +17,7 @@ from hub_core import __version__
 from hub_core.api import page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
+from hub_core.api.docs import install_offline_docs
 from hub_core.api.fastpath import PATH as FAST_PATH
 from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
@@ -158,8 +159,9 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
         yield
         await hub.aclose()
 
-    app = FastAPI(title="hub-core", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="hub-core", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     include_hub(app, hub=hub, own_app=True)
+    install_offline_docs(app)
     install_honest_openapi(app)
     # The hottest route skips FastAPI's routing when no key check applies to it.
     key_required = bool(settings.api_keys) and settings.require_key_for_model_hub
