@@ -20,6 +20,7 @@ from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.docs import install_offline_docs
 from hub_core.api.fastpath import PATH as FAST_PATH
 from hub_core.api.fastpath import ModelHubFastPath
+from hub_core.api.head import HeadAsGet
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
@@ -142,6 +143,7 @@ def include_hub(
     # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
     limit = hub.settings.max_request_bytes
     app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else hub_paths(prefix))
+    app.add_middleware(HeadAsGet, only=None if own_app else hub_paths(prefix))
     install_problem_handlers(app, own_app=own_app, routes=routes)
     redact_library_logs()
     return hub

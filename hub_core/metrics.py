@@ -106,6 +106,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        method = scope["method"]  # before HeadAsGet turns a HEAD into a GET inside
         status = 500
 
         async def send_and_note(message: Message) -> None:
@@ -117,7 +118,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            self.metrics.observe_request(scope["method"], self._template(scope), status, time.perf_counter() - started)
+            self.metrics.observe_request(method, self._template(scope), status, time.perf_counter() - started)
 
     def _template(self, scope: Scope) -> str:
         route = scope.get("route")

@@ -20,6 +20,7 @@ from hub_core.errors import HubError
 from hub_core.hub import Hub
 
 PATH = "/public/model_hub"
+METHODS = ("GET", "HEAD")  # HEAD: the same headers, no body
 _VALID_PROVIDER = re.compile(PROVIDER_NAME)
 
 
@@ -30,7 +31,7 @@ class ModelHubFastPath:
         self.enabled = enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (self.enabled and scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET"):
+        if not (self.enabled and scope["type"] == "http" and scope["path"] == PATH and scope["method"] in METHODS):
             await self.app(scope, receive, send)
             return
         query = self._plain_query(scope["query_string"])
@@ -52,7 +53,7 @@ class ModelHubFastPath:
         if status == 200:
             raw_headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": body if status == 200 else b""})
+        await send({"type": "http.response.body", "body": body if status == 200 and scope["method"] == "GET" else b""})
 
     @staticmethod
     def _plain_query(query_string: bytes) -> tuple[str | None, bool] | None:
