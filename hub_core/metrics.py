@@ -9,7 +9,9 @@ a raw path, a query or an upstream message. ``prometheus_client`` is imported on
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
@@ -34,14 +36,10 @@ class HubMetrics:
 
         self.registry: CollectorRegistry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.requests = Counter(
-            "hub_http_requests", "HTTP requests answered, by route template and status.",
-            ["method", "route", "status"], registry=r,
-        )  # fmt: skip
-        self.request_seconds = Histogram(
-            "hub_http_request_duration_seconds", "Time to answer an HTTP request, by route template.",
-            ["route"], buckets=FAST_BUCKETS, registry=r,
-        )  # fmt: skip
+        # Every request passes here, the fast path's too: plain counts, turned into metric
+        # families only when scraped (prometheus_client's own objects cost several times more).
+        self.http = RequestCounts()
+        r.register(self.http)
         self.upstream_calls = Counter(
             "hub_upstream_calls", "Calls to a provider's upstream (one discovery attempt each), by outcome.",
             ["provider", "target", "outcome"], registry=r,
@@ -69,9 +67,7 @@ class HubMetrics:
         return child
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in METHODS else "other"
-        self._child(self.requests, method, route, str(status)).inc()
-        self._child(self.request_seconds, route).observe(seconds)
+        self.http.observe(method if method in METHODS else "other", route, status, seconds)
 
     def observe_upstream(self, key: str, seconds: float, ok: bool) -> None:
         provider, _, target = key.partition(":")
@@ -90,6 +86,48 @@ class HubMetrics:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class RequestCounts:
+    """``hub_http_requests_total`` and ``hub_http_request_duration_seconds``, as a collector.
+
+    Updated from the event loop's thread only (the ASGI app), so no lock is taken.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, int], int] = {}
+        self.buckets: dict[str, list[float]] = {}  # route -> per-bucket counts (+Inf last), then the sum
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+        row = self.buckets.get(route)
+        if row is None:
+            row = self.buckets[route] = [0.0] * (len(FAST_BUCKETS) + 2)
+        row[bisect.bisect_left(FAST_BUCKETS, seconds)] += 1
+        row[-1] += seconds
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+        requests = CounterMetricFamily(
+            "hub_http_requests", "HTTP requests answered, by route template and status.",
+            labels=["method", "route", "status"],
+        )  # fmt: skip
+        for (method, route, status), count in sorted(self.counts.items()):
+            requests.add_metric([method, route, str(status)], count)
+        yield requests
+        durations = HistogramMetricFamily(
+            "hub_http_request_duration_seconds", "Time to answer an HTTP request, by route template.", labels=["route"]
+        )
+        for route, row in sorted(self.buckets.items()):
+            cumulative: list[tuple[str, float]] = []
+            running = 0.0
+            for bound, hits in zip([*map(str, FAST_BUCKETS), "+Inf"], row[:-1], strict=True):
+                running += hits
+                cumulative.append((bound, running))
+            durations.add_metric([route], cumulative, sum_value=row[-1])
+        yield durations
 
 
 class MetricsMiddleware:
