@@ -18,7 +18,6 @@ from hub_core.api import page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.docs import install_offline_docs
-from hub_core.api.fastpath import PATH as FAST_PATH
 from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.head import HeadAsGet
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
@@ -167,11 +166,12 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     install_honest_openapi(app)
     # The hottest route skips FastAPI's routing when no key check applies to it.
     key_required = bool(settings.api_keys) and settings.require_key_for_model_hub
-    app.add_middleware(ModelHubFastPath, hub=hub, enabled=not key_required)
-    # Outermost: every request is counted, the fast path's too (docs/running.md#metrics).
+    # Every request is counted (docs/running.md#metrics): the fast path counts its own answers,
+    # the middleware inside it the rest.
     metrics = HubMetrics()
     hub.cache.observer = metrics
-    app.add_middleware(MetricsMiddleware, metrics=metrics, fast_paths=frozenset({FAST_PATH}))
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(ModelHubFastPath, hub=hub, enabled=not key_required, metrics=metrics)
     app.add_api_route("/metrics", metrics_endpoint(metrics), methods=["GET"], include_in_schema=False)
     # What is alive now (modules, the catalog) lives as long as the process: keep the
     # garbage collector from walking it on every full collection.

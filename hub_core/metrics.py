@@ -40,6 +40,8 @@ class HubMetrics:
         # families only when scraped (prometheus_client's own objects cost several times more).
         self.http = RequestCounts()
         r.register(self.http)
+        self.lookups = LookupCounts()  # also on every request's path
+        r.register(self.lookups)
         self.upstream_calls = Counter(
             "hub_upstream_calls", "Calls to a provider's upstream (one discovery attempt each), by outcome.",
             ["provider", "target", "outcome"], registry=r,
@@ -47,10 +49,6 @@ class HubMetrics:
         self.upstream_seconds = Histogram(
             "hub_upstream_call_duration_seconds", "Time one upstream call took.",
             ["provider", "target"], buckets=SLOW_BUCKETS, registry=r,
-        )  # fmt: skip
-        self.cache_lookups = Counter(
-            "hub_cache_lookups", "Discovery-cache lookups: hit (fresh), stale (served while refreshing) or miss.",
-            ["provider", "target", "result"], registry=r,
         )  # fmt: skip
         self.refresh_seconds = Histogram(
             "hub_refresh_duration_seconds", "Time one refresh of a target took (retries and waits included).",
@@ -75,8 +73,8 @@ class HubMetrics:
         self._child(self.upstream_seconds, provider, target).observe(seconds)
 
     def observe_lookup(self, key: str, result: str) -> None:
-        provider, _, target = key.partition(":")
-        self._child(self.cache_lookups, provider, target, result).inc()
+        counts = self.lookups.counts
+        counts[key, result] = counts.get((key, result), 0) + 1
 
     def observe_refresh(self, key: str, seconds: float, ok: bool) -> None:
         provider, _, target = key.partition(":")
@@ -130,13 +128,31 @@ class RequestCounts:
         yield durations
 
 
+class LookupCounts:
+    """``hub_cache_lookups_total``, as a collector (event-loop thread only, like ``RequestCounts``)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}  # (cache key, result) -> count
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import CounterMetricFamily
+
+        lookups = CounterMetricFamily(
+            "hub_cache_lookups", "Discovery-cache lookups: hit (fresh), stale (served while refreshing) or miss.",
+            labels=["provider", "target", "result"],
+        )  # fmt: skip
+        for (key, result), count in sorted(self.counts.items()):
+            provider, _, target = key.partition(":")
+            lookups.add_metric([provider, target, result], count)
+        yield lookups
+
+
 class MetricsMiddleware:
     """Counts every HTTP request by method, route template and status, and times it."""
 
-    def __init__(self, app: ASGIApp, metrics: HubMetrics, *, fast_paths: frozenset[str] = frozenset()) -> None:
+    def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self.fast_paths = fast_paths  # answered before routing; their path is their template
         self._templates: dict[Any, str] | None = None  # endpoint -> full path template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -161,7 +177,7 @@ class MetricsMiddleware:
     def _template(self, scope: Scope) -> str:
         route = scope.get("route")
         if route is None:
-            return scope["path"] if scope["path"] in self.fast_paths else UNMATCHED
+            return UNMATCHED
         if self._templates is None:
             self._templates = route_templates(scope.get("app"))
         template = self._templates.get(getattr(route, "endpoint", None)) or getattr(route, "path", None)
