@@ -1,4 +1,4 @@
-# hub-core with the Databricks provider. Build: docker build -t hub-core .
+# hub-core with the Databricks and OpenAI-compatible providers. Build: docker build -t hub-core .
 # Run:   docker run -p 8000:8000 -e DATABRICKS_HOST=... -e DATABRICKS_TOKEN=... hub-core
 # tests/test_container.py builds the Python layer below the same way (the lines marked "python layer").
 
@@ -8,8 +8,9 @@ WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY hub_core ./hub_core
 COPY plugins/databricks ./plugins/databricks
+COPY plugins/openai_compatible ./plugins/openai_compatible
 # python layer: install
-RUN python -m venv /opt/hub && /opt/hub/bin/pip install --no-cache-dir . ./plugins/databricks
+RUN python -m venv /opt/hub && /opt/hub/bin/pip install --no-cache-dir . ./plugins/databricks ./plugins/openai_compatible
 
 FROM python:3.12-slim
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin hub

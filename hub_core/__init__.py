@@ -16,8 +16,8 @@ from hub_core.errors import (
     ProviderUnavailableError,
     UnknownProviderError,
 )
+from hub_core.gcpause import gc_paused, without_gc
 from hub_core.hookspecs import hookimpl
-from hub_core.hub import gc_paused
 from hub_core.models import (
     Deployment,
     Endpoint,
@@ -33,6 +33,8 @@ from hub_core.redact import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
+    from hub_core.api.public import cached_response
+    from hub_core.http import get_json
 
 __version__ = "0.1.0"
 
@@ -56,13 +58,21 @@ __all__ = [
     "UnknownProviderError",
     "__version__",
     "body_schema",
+    "cached_response",
     "gc_paused",
+    "get_json",
     "hookimpl",
     "json_body",
     "live_model_group",
+    "without_gc",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.
-_LAZY = {"body_schema": "hub_core.api.bodies", "json_body": "hub_core.api.bodies"}
+_LAZY = {
+    "body_schema": "hub_core.api.bodies",
+    "cached_response": "hub_core.api.public",
+    "get_json": "hub_core.http",
+    "json_body": "hub_core.api.bodies",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from hub_core import __version__
-from hub_core.api import page, public, v1
+from hub_core.api import litellm_export, page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.docs import install_offline_docs
@@ -59,7 +59,7 @@ def build_router(
         guards.extend(dependencies)
     guards.append(Depends(dependency=entered_hub_code))  # last: a failure after it is the hub's own
     api = APIRouter(prefix=prefix, dependencies=guards, responses=SECURITY_PROBLEM_RESPONSES)
-    for part in (public.router, v1.router):
+    for part in (public.router, v1.router, litellm_export.router):
         api.include_router(part)
         _collect(routes, part, DEFAULT_API_PREFIX)
     for name in hub.registry.loaded():

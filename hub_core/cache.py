@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from hub_core.errors import HubError, ProviderError, ProviderUnavailableError
+from hub_core.gcpause import without_gc
 
 logger = logging.getLogger("hub_core.cache")
 
@@ -213,7 +214,8 @@ class DiscoveryCache(Generic[T]):
             return entry
         assert self.codec is not None
         try:
-            value = self.codec.decode(payload)
+            # Thousands of endpoints take seconds to validate: not on the event loop.
+            value = await asyncio.to_thread(without_gc, self.codec.decode, payload)
         except Exception as error:  # junk, truncated or wrong-shaped payloads
             self._report_invalid(key, f"its payload does not decode ({type(error).__name__})")
             return entry
@@ -332,7 +334,8 @@ class DiscoveryCache(Generic[T]):
         self._failures.pop(key, None)
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
-            await self._shared_call(self.shared.put(key, entry.fetched_at, self.codec.encode(value), ttl), key)
+            payload = await asyncio.to_thread(without_gc, self.codec.encode, value)
+            await self._shared_call(self.shared.put(key, entry.fetched_at, payload, ttl), key)
         return entry
 
     async def _call_upstream(self, key: str, loader: Loader[T]) -> T:

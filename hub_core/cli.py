@@ -300,6 +300,43 @@ def check(as_json: JsonOption = False) -> None:
         raise typer.Exit(1)
 
 
+export_app = typer.Typer(help="Export what the hub discovered, for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("litellm-config")
+def export_litellm_config(
+    provider: Annotated[str | None, typer.Option(help="Only this provider.")] = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to this file instead of standard output.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print a LiteLLM config whose model_list calls the discovered, available endpoints.
+
+    One deployment per endpoint and workspace; credentials are os.environ/NAME references.
+    """
+    from hub_core.litellm_config import litellm_model_list, to_yaml
+
+    async def work(hub: Any) -> Any:
+        return await litellm_model_list(hub, provider)
+
+    result = run_with_hub(work)
+    text = json.dumps(result.model_dump(mode="json"), indent=2) + "\n" if as_json else to_yaml(result)
+    for item in result.left_out:
+        where = " ".join(filter(None, [item.provider, item.target, item.endpoint]))
+        err.print(Text.assemble(("left out:", "yellow"), f" {where}: {item.reason}"), soft_wrap=True)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        fail(f"cannot write {output}: {_one_line(error)}")
+    err.print(f"wrote {len(result.model_list)} deployments to {output}", highlight=False)
+
+
 @app.command()
 def version() -> None:
     """Print the hub's version."""

@@ -3,8 +3,8 @@
 
 Every hook is called with keyword arguments, on one provider at a time (dispatch
 is by provider name, never by registration order), and a hookimpl may accept any
-subset of the arguments listed here. ``configured_targets``, ``discover_endpoints``
-and ``to_model_group`` may be ``async def``; ``provider_info`` and ``provider_routes``
+subset of the arguments listed here. ``configured_targets``, ``discover_endpoints``,
+``to_model_group`` and ``litellm_params`` may be ``async def``; ``provider_info`` and ``provider_routes``
 run while the app is being built, outside any event loop, and must be plain functions.
 """
 
@@ -77,4 +77,19 @@ def provider_routes() -> APIRouter | None:
     """Return extra HTTP routes, mounted under ``/public/<provider>``.
 
     Optional. Use it for provider-specific views, such as a compatibility route.
+    """
+
+
+@hookspec
+def litellm_params(endpoint: Endpoint, target: Target) -> dict[str, Any] | Awaitable[dict[str, Any] | None] | None:
+    """Return the LiteLLM ``litellm_params`` that call one endpoint, or ``None`` to leave it out.
+
+    ``hub export litellm-config`` and ``/public/<provider>/litellm_model_list`` turn each
+    available endpoint into one LiteLLM deployment with these parameters. Optional: a
+    provider without it exports nothing. Credentials must be ``os.environ/NAME``
+    references, never values; a deployment holding a value is refused. Raise
+    ``ProviderError`` with a message for humans to leave the endpoint out with a reason.
+
+    :param endpoint: an available endpoint returned by ``discover_endpoints``.
+    :param target: the target (workspace, region) the endpoint was discovered in.
     """

@@ -9,16 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import hashlib
 import inspect
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import TypeAdapter
@@ -33,6 +31,7 @@ from hub_core.errors import (
     ProviderUnavailableError,
     UnknownProviderError,
 )
+from hub_core.gcpause import gc_paused, without_gc
 from hub_core.models import (
     Deployment,
     Endpoint,
@@ -51,6 +50,7 @@ logger = logging.getLogger("hub_core.hub")
 
 MODEL_GROUPS = TypeAdapter(list[ModelGroup])
 ENDPOINTS = TypeAdapter(list[Endpoint])
+T = TypeVar("T")
 
 
 class ProviderDisabledError(NotFoundError):
@@ -98,30 +98,62 @@ class ProviderView:
             self._memo[name] = make()
         return self._memo[name]
 
+    async def made(self, name: str, make: Callable[[], T]) -> T:
+        """``make()``, run once per refresh in a worker thread; concurrent callers share the run.
+
+        For bodies derived from this data (a route's serialised list): the event loop only
+        waits for them. ``name`` keys the result; a provider's routes prefix theirs with its name.
+        """
+        if name in self._memo:
+            result: T = self._memo[name]
+            return result
+        pending: asyncio.Task[T] | None = self._memo.get("\0pending:" + name)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_task(asyncio.to_thread(without_gc, make))
+            self._memo["\0pending:" + name] = pending
+            pending.add_done_callback(functools.partial(self._settle, name))
+        return await asyncio.shield(pending)
+
+    def _settle(self, name: str, task: asyncio.Task[Any]) -> None:
+        self._memo.pop("\0pending:" + name, None)
+        if not task.cancelled() and task.exception() is None:
+            self._memo[name] = task.result()
+
     @property
     def body(self) -> bytes:
-        result: bytes = self._once("body", lambda: MODEL_GROUPS.dump_json(self.groups))
+        result: bytes = self._once("body", lambda: dump_in_chunks(MODEL_GROUPS, self.groups))
         return result
 
-    def body_where(self, available: bool | None) -> bytes:
+    async def body_where(self, available: bool | None) -> bytes:
         """The body, or only its entries whose ``available`` is the one asked for."""
         if available is None:
-            return self.body
-        result: bytes = self._once(
+            return self.body if "body" in self._memo else await self.made("body", lambda: self.body)
+        return await self.made(
             f"body_available_{available}",
-            lambda: MODEL_GROUPS.dump_json([g for g in self.groups if g.available is available]),
+            lambda: dump_in_chunks(MODEL_GROUPS, [g for g in self.groups if g.available is available]),
         )
-        return result
 
     @property
     def endpoints_json(self) -> bytes:
-        result: bytes = self._once("endpoints_json", lambda: ENDPOINTS.dump_json(self.endpoints))
+        result: bytes = self._once("endpoints_json", lambda: dump_in_chunks(ENDPOINTS, self.endpoints))
         return result
 
     @property
     def etag(self) -> str:
         result: str = self._once("etag", lambda: hashlib.blake2b(self.body, digest_size=12).hexdigest())
         return result
+
+
+CHUNK = 500
+"""Items serialised per call: each call holds the GIL, so a worker thread lets the event loop in between."""
+
+
+def dump_in_chunks(adapter: TypeAdapter[list[Any]], items: list[Any]) -> bytes:
+    """``adapter.dump_json(items)``, the same bytes, made ``CHUNK`` items at a time."""
+    if len(items) <= CHUNK:
+        return adapter.dump_json(items)
+    parts = [adapter.dump_json(items[i : i + CHUNK])[1:-1] for i in range(0, len(items), CHUNK)]
+    return b"[" + b",".join(parts) + b"]"
 
 
 FAILED_HEADER = "X-Hub-Failed-Providers"
@@ -168,7 +200,13 @@ class EndpointListCodec:
     """Endpoints to bytes and back for the shared cache, keeping each endpoint's raw payload."""
 
     def encode(self, value: list[Endpoint]) -> bytes:
-        return orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in value])
+        # ``CHUNK`` endpoints per orjson call (the same bytes as one call), so a worker thread
+        # encoding a large list gives the event loop the GIL between calls.
+        parts = [
+            orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in value[i : i + CHUNK]])[1:-1]
+            for i in range(0, len(value), CHUNK)
+        ]
+        return b"[" + b",".join(parts) + b"]"
 
     def decode(self, payload: bytes) -> list[Endpoint]:
         return [Endpoint.model_validate(item) for item in orjson.loads(payload)]
@@ -196,6 +234,7 @@ class Hub:
         self._builds: dict[tuple[str, tuple[Any, ...]], asyncio.Task[ProviderView]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._warming: dict[str, asyncio.Task[None]] = {}
+        self._merged: tuple[tuple[Any, ...], bytes, list[bytes]] | None = None
 
     def freshness(self, views: list[ProviderView], etag: str | None = None) -> Freshness:
         fetched = [v.fetched_at for v in views if v.fetched_at is not None]
@@ -381,7 +420,7 @@ class Hub:
         endpoints = [e for c in lists for e in c.value]
         groups = await self._convert(provider, endpoints)
         view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for c in lists))
-        await asyncio.to_thread(lambda: view.body)  # serialise off the event loop, once
+        await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
             self._views[provider] = (version, view)
@@ -462,7 +501,8 @@ class Hub:
             },
             option=orjson.OPT_UTC_Z,  # "...Z", as pydantic writes it on the other routes
         )
-        body = head[:-1] + b',"endpoints":' + view.endpoints_json + b"}"
+        endpoints = await view.made("endpoints_json", lambda: view.endpoints_json)
+        body = head[:-1] + b',"endpoints":' + endpoints + b"}"
         return body, self.freshness([view], etag=view.etag + "-e")
 
     def _endpoint_list(self, provider: str, view: ProviderView) -> EndpointList:
@@ -507,14 +547,17 @@ class Hub:
         ``available`` keeps only the entries that can (True) or cannot (False) be called now.
         """
         views = await self.model_hub_views(provider)
-        bodies = [v.body_where(available) for v in views]
+        bodies = [await v.body_where(available) for v in views]
         if len(views) == 1 and available is None:
             return bodies[0], self.freshness(views)
         etag = _combined_etag(views) + ("" if available is None else f"-{available}")
         if len(bodies) == 1:
             return bodies[0], self.freshness(views, etag)
-        parts = [b[1:-1] for b in bodies if len(b) > 2]
-        return b"[" + b",".join(parts) + b"]", self.freshness(views, etag)
+        key = (tuple(id(b) for b in bodies), available)
+        if self._merged is None or self._merged[0] != key:
+            merged = await asyncio.to_thread(without_gc, _joined, bodies)  # megabytes copied: not on the loop
+            self._merged = (key, merged, bodies)  # the bodies kept alive, so their ids stay theirs
+        return self._merged[1], self.freshness(views, etag)
 
     def readiness(self) -> dict[str, Any]:
         """``/readyz``: ready once every loaded provider has answered or been reported failing.
@@ -616,22 +659,6 @@ class Hub:
         )
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many short-lived acyclic objects.
-
-    Converting thousands of endpoints allocates enough to trigger repeated full
-    collections that find nothing to free; reference counting still frees everything.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:
     policy = CachePolicy(
         ttl=settings.cache_ttl,
@@ -666,6 +693,11 @@ def _all_failed(errors: dict[str, BaseException]) -> AllProvidersFailedError:
 
 def _header_safe(name: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
+
+
+def _joined(bodies: list[bytes]) -> bytes:
+    parts = [b[1:-1] for b in bodies if len(b) > 2]
+    return b"[" + b",".join(parts) + b"]"
 
 
 def _combined_etag(views: list[ProviderView]) -> str:

@@ -65,3 +65,34 @@ def test_ambiguous_databricks_auth_is_reported_not_picked():
         )  # fmt: skip
     assert result.returncode == 1
     assert "More than one Databricks auth method" in result.stderr and "HUB_DATABRICKS_AUTH" in result.stderr
+
+
+def test_export_litellm_config_is_yaml_with_references_and_reasons(tmp_path):
+    import yaml
+
+    with FakeWorkspace(rich_workspace()) as fake:
+        result = hub("export", "litellm-config", DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=DEFAULT_PAT)
+        written = hub(
+            "export", "litellm-config", "--json", "-o", str(tmp_path / "list.json"),
+            DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=DEFAULT_PAT,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    config = yaml.safe_load(result.stdout)
+    name = "databricks/databricks-meta-llama-3-3-70b-instruct"
+    chat = next(d for d in config["model_list"] if d["model_name"] == name)
+    assert chat["litellm_params"] == {
+        "model": "databricks/databricks-meta-llama-3-3-70b-instruct",
+        "api_base": f"{fake.url}/serving-endpoints",
+        "api_key": "os.environ/DATABRICKS_TOKEN",
+    }
+    assert "left out: databricks default fraud-scorer: not available (UPDATE_FAILED)" in result.stderr
+    assert DEFAULT_PAT not in result.stdout + result.stderr
+    assert written.returncode == 0, written.stderr
+    saved = json.loads((tmp_path / "list.json").read_text())
+    assert [d["model_name"] for d in saved["model_list"]] == [d["model_name"] for d in config["model_list"]]
+    assert f"wrote {len(saved['model_list'])} deployments" in written.stderr
+
+
+def test_export_litellm_config_of_an_unknown_provider_is_one_line():
+    result = hub("export", "litellm-config", "--provider", "nope")
+    assert result.returncode == 1 and result.stderr.strip().startswith("error: No provider named 'nope'")

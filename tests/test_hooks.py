@@ -114,6 +114,25 @@ async def test_hook_provider_routes():
     assert response.json() == {"hello": "r"}
 
 
+async def test_hook_litellm_params():
+    seen: list[tuple[str, str]] = []
+
+    class Exporting(StaticProvider):
+        @hookimpl
+        async def litellm_params(self, endpoint: Endpoint, target: Target) -> dict[str, Any]:  # async is fine
+            seen.append((target.name, endpoint.name))
+            return {"model": f"openai/{endpoint.name}", "api_base": target.url, "api_key": "os.environ/X_KEY"}
+
+    hub = make_hub({"x": Exporting("x", endpoints=["one"], targets=2)})
+    async with app_client(hub) as client:
+        body = (await client.get("/public/x/litellm_model_list")).json()
+    assert sorted(seen) == [("t0", "one"), ("t1", "one")]
+    assert [(d["model_name"], d["litellm_params"]["api_base"]) for d in body["model_list"]] == [
+        ("x/one", "https://x-0.example"),
+        ("x/one", "https://x-1.example"),
+    ]
+
+
 async def test_hooks_accept_a_subset_of_arguments():
     class Minimal(StaticProvider):
         @hookimpl

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openai_servers import json_route, models_body, serving, vllm_model
 from serving import running_hub
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -49,11 +50,24 @@ def test_installed_plugins_are_found_through_entry_points(extra_site, tmp_path):
     assert rows["databricks"]["distribution"] == "hub-databricks"
     assert rows["databricks"]["version"] == "0.1.0"
     assert rows["databricks"]["status"] == "not_configured"
+    assert rows["openai_compatible"]["distribution"] == "hub-openai-compatible"
+    assert rows["openai_compatible"]["version"] == "0.1.0"
+    assert rows["openai_compatible"]["status"] == "not_configured"
     assert rows["broken"]["status"] == "failed_to_load"
     assert rows["broken"]["distribution"] == "hub-broken-example"
     assert "broken on purpose" in rows["broken"]["message"]
     assert marker.exists()
     assert result.stderr.count("'broken'") == 1, "a failed plugin is logged once"
+
+
+def test_installed_openai_compatible_plugin_lists_a_vllm_server(extra_site):
+    routes = {"/v1/models": json_route(models_body(vllm_model("qwen2.5-7b", 32768)))}
+    with serving(routes) as vllm:
+        result = hub_cli("models", "--json", site=extra_site, OPENAI_COMPATIBLE_BASE_URL=f"gpu1={vllm.url}")
+    assert result.returncode == 0, result.stderr
+    rows = {r["model_group"]: r for r in json.loads(result.stdout)}
+    assert rows["openai_compatible/qwen2.5-7b"]["max_input_tokens"] == 32768
+    assert rows["openai_compatible/qwen2.5-7b"]["target"] == "gpu1"
 
 
 def test_allowlist_never_imports_unlisted_installed_plugin(extra_site, tmp_path):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub_core.api.public import PROVIDER_NAME
+from hub_core.api.public import PROVIDER_NAME, send_sliced
 from hub_core.errors import HubError
 from hub_core.hub import Hub
 from hub_core.metrics import HubMetrics
@@ -57,7 +57,7 @@ class ModelHubFastPath:
         if status == 200:
             raw_headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": body if status == 200 and scope["method"] == "GET" else b""})
+        await send_sliced(send, body if status == 200 and scope["method"] == "GET" else b"")
         if self.metrics is not None:
             self.metrics.observe_request(scope["method"], PATH, status, time.perf_counter() - started)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
@@ -28,8 +29,30 @@ router = APIRouter(tags=["public"], responses=PROBLEM_RESPONSES)
 """Mounted at ``include_hub``'s ``prefix`` (default ``/public``)."""
 
 
+SLICE = 1024 * 1024
+"""A large body goes out in pieces of this size, so the event loop serves others while it is sent."""
+
+
 class JSONBytes(Response):
+    """Serialised JSON; a body of many megabytes is sent in slices rather than one write."""
+
     media_type = "application/json"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if len(self.body) <= SLICE:
+            await super().__call__(scope, receive, send)
+            return
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send_sliced(send, bytes(self.body))
+
+
+async def send_sliced(send: Send, body: bytes) -> None:
+    """``body`` as ``http.response.body`` messages of at most ``SLICE`` bytes each."""
+    for start in range(0, len(body), SLICE):
+        end = start + SLICE
+        await send({"type": "http.response.body", "body": body[start:end], "more_body": end < len(body)})
+    if not body:
+        await send({"type": "http.response.body", "body": b""})
 
 
 def cached_response(request: Request, body: bytes, freshness: Freshness) -> Response:

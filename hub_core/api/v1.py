@@ -9,17 +9,21 @@ Everything here works on the hub's cached, already converted model groups
 (``Hub.model_hub_views``); a page request never calls a provider's upstream. The
 filtered and sorted selection is remembered per hub (keyed by the identity of the
 cached group lists, which change only when a provider's data is refreshed), so paging
-through a large list sorts it once, and only the requested page is serialised.
+through a large list sorts it once, and only the requested page is serialised. Selections and
+facet counts are made in a worker thread, so a large list never holds the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 import re
 import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -33,7 +37,8 @@ from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
 from hub_core.api.public import cached_response
 from hub_core.errors import BadRequestError
-from hub_core.hub import Hub, ProviderView
+from hub_core.gcpause import without_gc
+from hub_core.hub import MODEL_GROUPS, Hub, ProviderView
 from hub_core.models import UNKNOWN_MODE, ModelGroup, Source
 
 FEATURES: dict[str, str] = {
@@ -486,16 +491,48 @@ class Selection:
     rows: list[Row]
     providers: frozenset[str]
     """The providers whose entries are among ``rows``."""
+    facets: dict[str, tuple[Counter[str], list[str]]] = dataclass_field(default_factory=dict)
+    """Per facet: how many rows have each value, and the values in order (made on first use)."""
+
+
+def select(views: list[ProviderView], query: Query, keys: tuple[tuple[str, bool], ...] | None) -> Selection:
+    """The rows of ``views`` that match ``query``, sorted by ``keys`` (in their list order when None)."""
+    rows = [row for v in views for row in ((v.provider, g) for g in v.groups) if query.matches(row)]
+    if keys is not None:
+        rows = sort_rows(rows, keys)
+    return Selection(rows, frozenset(provider for provider, _ in rows))
+
+
+def count_facet(selection: Selection, values: Callable[[ModelGroup], Iterable[str]]) -> tuple[Counter[str], list[str]]:
+    counts: Counter[str] = Counter(v for _, group in selection.rows for v in set(values(group)) if v)
+    return counts, sorted(counts)
+
+
+async def facet_counts(
+    selection: Selection, name: str, values: Callable[[ModelGroup], Iterable[str]]
+) -> tuple[Counter[str], list[str]]:
+    """A facet's counts over a selection: counted once, in a worker thread."""
+    found = selection.facets.get(name)
+    if found is None:
+        found = selection.facets[name] = await asyncio.to_thread(without_gc, count_facet, selection, values)
+    return found
 
 
 class _SelectionCache:
-    """A small LRU of filtered (and sorted) row lists for one hub."""
+    """A small LRU of filtered (and sorted) row lists for one hub.
+
+    A miss is filtered and sorted in a worker thread, once however many requests ask for it
+    at the same time, so a large list never holds the event loop.
+    """
 
     def __init__(self, size: int = 64) -> None:
         self.size = size
         self._entries: OrderedDict[tuple[Any, ...], tuple[list[list[ModelGroup]], Selection]] = OrderedDict()
+        self._pending: dict[tuple[Any, ...], asyncio.Task[Selection]] = {}
 
-    def get(self, views: list[ProviderView], query: Query, keys: tuple[tuple[str, bool], ...] | None) -> Selection:
+    async def get(
+        self, views: list[ProviderView], query: Query, keys: tuple[tuple[str, bool], ...] | None
+    ) -> Selection:
         # Each view's ``groups`` list is replaced when its data is refreshed; the entry keeps
         # the lists alive so their ids cannot be reused while it is cached.
         identity = tuple((v.provider, id(v.groups)) for v in views)
@@ -504,14 +541,24 @@ class _SelectionCache:
         if found is not None:
             self._entries.move_to_end(cache_key)
             return found[1]
-        rows = [row for v in views for row in ((v.provider, g) for g in v.groups) if query.matches(row)]
-        if keys is not None:
-            rows = sort_rows(rows, keys)
-        selection = Selection(rows, frozenset(provider for provider, _ in rows))
-        self._entries[cache_key] = ([v.groups for v in views], selection)
+        task = self._pending.get(cache_key)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(without_gc, select, list(views), query, keys)
+            )
+            self._pending[cache_key] = task
+            task.add_done_callback(functools.partial(self._settle, cache_key, [v.groups for v in views]))
+        return await asyncio.shield(task)
+
+    def _settle(
+        self, cache_key: tuple[Any, ...], groups: list[list[ModelGroup]], task: asyncio.Task[Selection]
+    ) -> None:
+        self._pending.pop(cache_key, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        self._entries[cache_key] = (groups, task.result())
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
-        return selection
 
 
 _caches: weakref.WeakKeyDictionary[Hub, _SelectionCache] = weakref.WeakKeyDictionary()
@@ -582,15 +629,15 @@ async def model_hub_page(request: Request, hub: HubDep) -> Response:
     parsed = parse_list_query(request.query_params.multi_items())
     query = parsed.query
     views = await load_views(hub, query.named_providers)
-    selection = _selection(hub).get(views, query, parsed.sort)
+    selection = await _selection(hub).get(views, query, parsed.sort)
     total = len(selection.rows)
     pages = math.ceil(total / parsed.page_size)
     start = (parsed.page - 1) * parsed.page_size
-    data = [group.model_dump(mode="json") for _, group in selection.rows[start : start + parsed.page_size]]
+    # Only this page's rows are serialised (pydantic's JSON, as model_dump + orjson would write it).
+    data = MODEL_GROUPS.dump_json([group for _, group in selection.rows[start : start + parsed.page_size]])
     last = max(pages, 1)
     page = parsed.page
-    body = {
-        "data": data,
+    rest = {
         "meta": {
             "total_count": total,
             "page": page,
@@ -607,7 +654,8 @@ async def model_hub_page(request: Request, hub: HubDep) -> Response:
             "last": _link(request, last),
         },
     }
-    return cached_response(request, orjson.dumps(body), hub.freshness(views).variant("page", str(request.url)))
+    body = b'{"data":' + data + b"," + orjson.dumps(rest)[1:]
+    return cached_response(request, body, hub.freshness(views).variant("page", str(request.url)))
 
 
 def _facet_route(name: str, summary: str, values: Callable[[ModelGroup], Iterable[str]]) -> None:
@@ -615,9 +663,8 @@ def _facet_route(name: str, summary: str, values: Callable[[ModelGroup], Iterabl
         parsed = parse_facet_query(request.query_params.multi_items())
         query = parsed.query
         views = await load_views(hub, query.named_providers)
-        selection = _selection(hub).get(views, query, None)
-        counts: Counter[str] = Counter(v for _, group in selection.rows for v in set(values(group)) if v)
-        ordered = sorted(counts)
+        selection = await _selection(hub).get(views, query, None)
+        counts, ordered = await facet_counts(selection, name, values)
         start = (parsed.page - 1) * parsed.page_size
         window = ordered[start : start + parsed.page_size + 1]
         has_more = len(window) > parsed.page_size

@@ -485,3 +485,61 @@ def test_sdk_oauth_bad_secret(sdk: Any, ws: fk.FakeWorkspace) -> None:
     )
     with pytest.raises(ValueError, match="invalid_client"):
         list(sdk.WorkspaceClient(config=cfg).serving_endpoints.list())
+
+
+# ---------------------------------------------------------------- querying endpoints
+
+CHAT = "databricks-meta-llama-3-3-70b-instruct"
+EMBED = "databricks-gte-large-en"
+
+
+def test_chat_completions_route_answers_an_openai_chat_completion(ws: fk.FakeWorkspace, client: httpx.Client) -> None:
+    body = {"model": CHAT, "messages": [{"role": "user", "content": "hello there"}]}
+    response = client.post("/serving-endpoints/chat/completions", json=body, headers=AUTH)
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["object"] == "chat.completion" and answer["model"] == CHAT
+    [choice] = answer["choices"]
+    assert choice["message"] == {"role": "assistant", "content": f"Hello from {CHAT}. You said: hello there"}
+    assert choice["finish_reason"] == "stop"
+    assert answer["usage"]["total_tokens"] == answer["usage"]["prompt_tokens"] + answer["usage"]["completion_tokens"]
+    assert ws.queries == [(CHAT, body)]
+
+
+def test_invocations_route_answers_by_the_endpoints_task(ws: fk.FakeWorkspace, client: httpx.Client) -> None:
+    chat = client.post(f"/serving-endpoints/{CHAT}/invocations", json={"messages": [{"content": "hi"}]}, headers=AUTH)
+    assert chat.status_code == 200 and chat.json()["choices"][0]["message"]["role"] == "assistant"
+    embed = client.post(f"/serving-endpoints/{EMBED}/invocations", json={"input": ["a", "b"]}, headers=AUTH)
+    assert embed.status_code == 200
+    assert [d["index"] for d in embed.json()["data"]] == [0, 1]
+    same = client.post("/serving-endpoints/embeddings", json={"model": EMBED, "input": ["a", "b"]}, headers=AUTH)
+    assert same.json()["data"] == embed.json()["data"], "the vectors are deterministic"
+
+
+def test_queries_need_auth_and_a_ready_endpoint_of_the_right_task(client: httpx.Client) -> None:
+    chat = {"model": CHAT, "messages": [{"role": "user", "content": "x"}]}
+    assert client.post("/serving-endpoints/chat/completions", json=chat).json()["error_code"] == 401
+    missing = client.post("/serving-endpoints/chat/completions", json={**chat, "model": "nope"}, headers=AUTH)
+    assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+    assert "'nope'" in missing.json()["message"]
+    down = client.post("/serving-endpoints/fraud-scorer/invocations", json={}, headers=AUTH)
+    assert down.status_code == 503 and down.json()["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    wrong = client.post("/serving-endpoints/chat/completions", json={**chat, "model": EMBED}, headers=AUTH)
+    assert wrong.status_code == 400 and wrong.json()["error_code"] == "BAD_REQUEST"
+    custom = client.post("/serving-endpoints/churn-classifier-uc/invocations", json={}, headers=AUTH)
+    assert custom.status_code == 400
+    garbage = client.post("/serving-endpoints/chat/completions", content=b"[1]", headers=AUTH)
+    assert garbage.status_code == 400
+
+
+def test_streamed_chat_is_server_sent_chunks_of_the_same_reply(client: httpx.Client) -> None:
+    body = {"model": CHAT, "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    response = client.post("/serving-endpoints/chat/completions", json=body, headers=AUTH)
+    assert response.status_code == 200 and response.headers["content-type"] == "text/event-stream"
+    events = [line.removeprefix("data: ") for line in response.text.split("\n\n") if line]
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text == f"Hello from {CHAT}. You said: hi"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["usage"]["total_tokens"] > 0

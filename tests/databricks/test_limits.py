@@ -12,7 +12,14 @@ import pytest
 import hub_databricks.parse as parse_module
 from hub_core import ProviderConfigError
 from hub_core.testing import app_client
-from hub_databricks.config import DEFAULT_MAX_ENDPOINTS, max_endpoints, resolve_workspaces
+from hub_databricks.config import (
+    BYTES_PER_ENDPOINT,
+    DEFAULT_MAX_ENDPOINTS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    max_endpoints,
+    max_response_bytes,
+    resolve_workspaces,
+)
 from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace
 from hub_databricks.parse import parse_endpoints_off_loop
 
@@ -38,6 +45,41 @@ def test_the_limit_setting():
         "HUB_DATABRICKS_MAX_ENDPOINTS": "7",
     }
     assert [w.max_endpoints for w in resolve_workspaces({}, env)] == [7]
+
+
+def test_the_body_limit_follows_the_endpoint_limit():
+    # The list is one unpaginated body: a workspace allowed more endpoints may send a larger one.
+    assert max_response_bytes({}, {}) == DEFAULT_MAX_RESPONSE_BYTES == 20 * 1024 * 1024  # at the default 5,000
+    assert max_response_bytes({}, {"HUB_DATABRICKS_MAX_ENDPOINTS": "50000"}) == 50_000 * BYTES_PER_ENDPOINT
+    assert max_response_bytes({"max_endpoints": 100_000}, {}) == 100_000 * BYTES_PER_ENDPOINT
+    assert max_response_bytes({}, {"HUB_DATABRICKS_MAX_ENDPOINTS": "10"}) == DEFAULT_MAX_RESPONSE_BYTES  # a floor
+    explicit = {"HUB_DATABRICKS_MAX_ENDPOINTS": "50000", "HUB_DATABRICKS_MAX_RESPONSE_BYTES": "4096"}
+    assert max_response_bytes({}, explicit) == 4096  # set explicitly, it wins
+    env = {"DATABRICKS_HOST": "https://x.cloud.databricks.com", "DATABRICKS_TOKEN": "t"}
+    workspaces = resolve_workspaces({}, {**env, "HUB_DATABRICKS_MAX_ENDPOINTS": "50000"})
+    assert [w.max_response_bytes for w in workspaces] == [50_000 * BYTES_PER_ENDPOINT]
+
+
+@pytest.mark.parametrize("declared", [True, False])
+async def test_a_body_over_the_limit_is_a_provider_error_naming_the_settings(monkeypatch, declared):
+    with FakeWorkspace(tiny(3)) as fake:
+        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
+        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
+        monkeypatch.setenv("HUB_DATABRICKS_MAX_RESPONSE_BYTES", "4096")
+        if declared:
+            fake.inject("huge", size=64 * 1024)  # Content-Length says so: refused unread
+        else:
+            fake.endpoints = tiny(400)  # no fault: a real list, just longer than the limit
+        async with app_client(databricks_hub()) as client:
+            response = await client.get("/public/databricks/endpoints")
+    assert response.status_code == 502 and response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "urn:hub-core:problem:provider-error"
+    assert problem["limit"] == 4096 and problem["setting"] == "HUB_DATABRICKS_MAX_RESPONSE_BYTES"
+    detail = problem["detail"]
+    assert "larger than the 4096 byte limit" in detail and "none of its endpoints are served" in detail
+    assert "HUB_DATABRICKS_MAX_ENDPOINTS" in detail and "HUB_DATABRICKS_MAX_RESPONSE_BYTES" in detail
+    assert ("(65,536 bytes)" in detail) is declared
 
 
 @pytest.fixture

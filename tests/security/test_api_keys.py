@@ -27,6 +27,7 @@ NEED_KEY = [
     ("GET", "/public/databricks/endpoints"),
     ("GET", "/public/nope/endpoints"),
     ("GET", "/public/databricks/serving_endpoints"),
+    ("GET", "/public/databricks/litellm_model_list"),
     ("POST", "/public/databricks/endpoints/discover"),
 ]
 MODEL_HUB = [

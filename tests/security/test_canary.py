@@ -146,6 +146,7 @@ async def visit(evidence: Evidence, client: httpx.AsyncClient, headers: dict[str
         "/public/model_hub?provider=databricks",
         "/public/databricks/serving_endpoints",
         "/public/v1/model_hub",
+        "/public/databricks/litellm_model_list",
     ):
         statuses.append(evidence.response(await client.get(url, headers=headers)).status_code)
     return statuses
@@ -375,7 +376,8 @@ def test_canaries_never_leak_through_hub_serve(tmp_path: Path, monkeypatch: pyte
         ):
             await_sdk_workspace(client, key, fakes["ok-sdk"])
             for url in ("/public/providers", "/public/databricks/endpoints", "/public/model_hub",
-                        "/public/databricks/serving_endpoints", "/public/v1/model_hub"):  # fmt: skip
+                        "/public/databricks/serving_endpoints", "/public/v1/model_hub",
+                        "/public/databricks/litellm_model_list"):  # fmt: skip
                 evidence.response(client.get(url, headers=key))
             providers = client.get("/public/providers", headers=key).json()
             for headers in ({}, {"Authorization": f"Bearer {CANARY_WRONG_KEY}"}, {"Authorization": CANARY_WRONG_KEY}):

@@ -64,3 +64,10 @@ def provider_routes() -> APIRouter:
     from hub_databricks.routes import router
 
     return router
+
+
+@hookimpl
+def litellm_params(endpoint: Endpoint, target: Target) -> dict[str, Any] | None:
+    from hub_databricks.deployments import litellm_params as params
+
+    return params(endpoint, target)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import orjson
 
-from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError, Redactor
+from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError, Redactor, without_gc
 from hub_databricks import __version__
 from hub_databricks.auth import Auth, SdkAuth, auth_for
 from hub_databricks.config import PROVIDER, WorkspaceConfig
@@ -19,6 +19,7 @@ logger = logging.getLogger("hub_databricks.client")
 
 LIST_PATH = "/api/2.0/serving-endpoints"
 OFF_LOOP_BYTES = 256 * 1024
+SCAN_CHUNK = 500
 REDACTED = "[REDACTED]"
 # Invalid UTF-8 bytes become one of these noncharacters (the first the body does not hold),
 # so the endpoints that held them can be found and dropped after decoding.
@@ -116,16 +117,21 @@ class WorkspaceClient:
             if count < 200:
                 items = self._drop_invalid_text(items, marker)
             else:  # walking thousands of endpoints: off the event loop
-                items = await asyncio.to_thread(self._drop_invalid_text, items, marker)
+                items = await asyncio.to_thread(without_gc, self._drop_invalid_text, items, marker)
         if count < 200:
             return self._without_secrets(items)
-        return await asyncio.to_thread(self._without_secrets, items)  # about 8 ms for 5,000
+        return await asyncio.to_thread(without_gc, self._without_secrets, items)  # about 8 ms for 5,000
 
     def _without_secrets(self, endpoints: list[Any]) -> list[Any]:
         """``endpoints``, with any credential of the hub's that the workspace echoed into them redacted."""
         redactor = self.auth.redactor
         try:
-            found = redactor.found_in(orjson.dumps(endpoints))  # re-encoded: JSON escapes cannot hide one
+            # Re-encoded (JSON escapes cannot hide one), a few hundred endpoints at a time: one call
+            # over a 50,000-endpoint list would hold the GIL, and so the event loop, for 100 ms.
+            found = any(
+                redactor.found_in(orjson.dumps(endpoints[i : i + SCAN_CHUNK]))
+                for i in range(0, len(endpoints), SCAN_CHUNK)
+            )
         except TypeError:  # nested deeper than orjson goes
             found = redactor.found_in_data(endpoints)
         if not found:
@@ -188,7 +194,8 @@ class WorkspaceClient:
             try:
                 if len(raw) < OFF_LOOP_BYTES:
                     return loads_lenient(raw)
-                return await asyncio.to_thread(loads_lenient, raw)  # a big list: decode off the event loop
+                # A big list: decoded off the event loop, without full collections over what it allocates.
+                return await asyncio.to_thread(without_gc, loads_lenient, raw)
             except orjson.JSONDecodeError:
                 raise self._error("returned a body that is not valid JSON") from None
         raise AssertionError("unreachable")
@@ -197,12 +204,12 @@ class WorkspaceClient:
         limit = self.workspace.max_response_bytes
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise self._too_large(limit)
+            raise self._too_large(limit, int(declared))
         chunks, size = [], 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise self._too_large(limit)
+                raise self._too_large(limit, None)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -217,9 +224,18 @@ class WorkspaceClient:
             setting="HUB_DATABRICKS_MAX_ENDPOINTS",
         )
 
-    def _too_large(self, limit: int) -> ProviderError:
+    def _too_large(self, limit: int, declared: int | None) -> ProviderError:
         size = f"{limit // (1024 * 1024)} MiB" if limit % (1024 * 1024) == 0 else f"{limit} byte"
-        return self._error(f"returned a body larger than the {size} limit")
+        told = f" ({declared:,} bytes)" if declared is not None else ""
+        return ProviderError(
+            f"Databricks workspace {self.workspace.name!r} returned a body{told} larger than the {size} limit; "
+            "none of its endpoints are served. The endpoint list is not paginated, so the limit must hold the "
+            "whole list: raise HUB_DATABRICKS_MAX_ENDPOINTS (the body limit follows it, 4 KiB per endpoint) or "
+            "set HUB_DATABRICKS_MAX_RESPONSE_BYTES (or max_response_bytes in [providers.databricks]).",
+            provider=PROVIDER,
+            limit=limit,
+            setting="HUB_DATABRICKS_MAX_RESPONSE_BYTES",
+        )
 
     def _error(self, what: str) -> ProviderError:
         return ProviderError(f"Databricks workspace {self.workspace.name!r} {what}.", provider=PROVIDER)

@@ -28,6 +28,9 @@ WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 HOST_PATTERN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:\d{1,5})?$")
 INLINE_SECRET_KEYS = ("token", "api_key", "client_secret", "password")
 DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+# The list API is not paginated: a workspace's whole list is one body, so the body limit follows the
+# endpoint limit. Real endpoints take about 1 KB of JSON each; 4 KiB leaves room for rich ones.
+BYTES_PER_ENDPOINT = 4096
 # 5x Databricks' default quota of 1,000 serving endpoints per workspace, and the size the hub is
 # benchmarked at; about 80 MB of memory (see docs/benchmarks.md). A longer list is a provider error.
 DEFAULT_MAX_ENDPOINTS = 5000
@@ -60,6 +63,9 @@ class WorkspaceConfig(BaseModel):
     client_secret: SecretStr | None = None
     profile: str | None = None
     credential_source: str = ""  # which settings supplied the credentials, for error messages
+    # The environment variables holding the PAT or client secret, and the client id (for LiteLLM exports).
+    secret_env: str | None = None
+    client_id_env: str | None = None
     timeout: float = 10.0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     max_endpoints: int = DEFAULT_MAX_ENDPOINTS
@@ -191,6 +197,7 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
                 auth="pat",
                 token=SecretStr(pat),
                 credential_source=f"{pat_source} with {host_source}",
+                secret_env=pat_source,
             )
         ]
     assert client_id and client_secret
@@ -202,6 +209,8 @@ def from_environment(environ: Mapping[str, str]) -> list[WorkspaceConfig]:
             client_id=client_id,
             client_secret=SecretStr(client_secret),
             credential_source="DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET",
+            secret_env="DATABRICKS_CLIENT_SECRET",
+            client_id_env="DATABRICKS_CLIENT_ID",
         )
     ]
 
@@ -241,14 +250,20 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
 
     if auth == "pat":
         token, var = secret("token")
-        return WorkspaceConfig(**common, token=token, credential_source=var)
+        return WorkspaceConfig(**common, token=token, credential_source=var, secret_env=var)
     if auth == "oauth-m2m":
         client_secret, var = secret("client_secret")
         client_id = table.get("client_id") or _env(environ, str(table.get("client_id_env", "")))
         if not isinstance(client_id, str) or not client_id:
             raise ProviderConfigError(f"{where} needs client_id or client_id_env.", provider=PROVIDER)
+        id_env = table.get("client_id_env") if not table.get("client_id") else None
         return WorkspaceConfig(
-            **common, client_id=client_id, client_secret=client_secret, credential_source=f"client_id and {var}"
+            **common,
+            client_id=client_id,
+            client_secret=client_secret,
+            credential_source=f"client_id and {var}",
+            secret_env=var,
+            client_id_env=id_env if isinstance(id_env, str) else None,
         )
     profile = table.get("profile")
     return WorkspaceConfig(
@@ -260,13 +275,14 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
 
 def max_response_bytes(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
     """The largest upstream body read, in bytes: ``[providers.databricks] max_response_bytes``,
-    else ``HUB_DATABRICKS_MAX_RESPONSE_BYTES``, else 20 MiB. A larger body is refused unread."""
+    else ``HUB_DATABRICKS_MAX_RESPONSE_BYTES``, else 4 KiB per endpoint the endpoint limit allows
+    and at least 20 MiB (20 MiB at the default 5,000). A larger body is refused unread."""
     value: Any = config.get("max_response_bytes")
     where = "[providers.databricks] max_response_bytes"
     if value is None:
         value, where = _env(environ, "HUB_DATABRICKS_MAX_RESPONSE_BYTES"), "HUB_DATABRICKS_MAX_RESPONSE_BYTES"
     if value is None:
-        return DEFAULT_MAX_RESPONSE_BYTES
+        return max(DEFAULT_MAX_RESPONSE_BYTES, max_endpoints(config, environ) * BYTES_PER_ENDPOINT)
     try:
         limit = int(value)
     except (TypeError, ValueError):

@@ -7,6 +7,9 @@ It serves, over real HTTP on 127.0.0.1, the routes the hub's Databricks plugin
 * ``GET /oidc/.well-known/oauth-authorization-server`` (OIDC discovery)
 * ``POST /oidc/v1/token`` (OAuth M2M client credentials, Basic or form)
 * ``GET /api/2.0/serving-endpoints`` and ``GET /api/2.0/serving-endpoints/{name}``
+* ``POST /serving-endpoints/{name}/invocations``, ``POST /serving-endpoints/chat/completions``
+  and ``POST /serving-endpoints/embeddings`` (querying an endpoint, OpenAI-shaped, as
+  LiteLLM's ``databricks/`` provider calls it); the answer is made up but well formed
 
 Wire shapes, error envelopes and auth behaviour follow
 ``/work/shared/reference/databricks-api.md`` and the fixtures shipped next to
@@ -64,6 +67,7 @@ DEFAULT_CLIENT_ID = "fake-sp-client-id"
 DEFAULT_CLIENT_SECRET = "fake-sp-client-secret"
 
 API_PREFIX = "/api/2.0/serving-endpoints"
+QUERY_PREFIX = "/serving-endpoints"
 TOKEN_PATH = "/oidc/v1/token"
 WELL_KNOWN_PATH = "/.well-known/databricks-config"
 OIDC_DISCOVERY_PATH = "/oidc/.well-known/oauth-authorization-server"
@@ -146,6 +150,7 @@ class FakeWorkspace:
         self.list_calls = 0
         self.token_calls = 0
         self.requests: list[tuple[str, str]] = []
+        self.queries: list[tuple[str, JSONDict]] = []  # (endpoint name, request body) per query answered
         self.issued_tokens: dict[str, float] = {}
         self._port = port
         self._lock = threading.Lock()
@@ -366,6 +371,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.ws._record(method, path)
         if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
             self._api(method, path)
+        elif path.startswith(QUERY_PREFIX + "/") and method == "POST":
+            self._query(path, body)
         elif path == TOKEN_PATH and method == "POST":
             self._token(body)
         elif path == WELL_KNOWN_PATH and method == "GET" and self.ws.well_known:
@@ -412,6 +419,58 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, body = _envelope("errors/404_resource_does_not_exist.json")
         body["message"] = f"Endpoint with name '{name}' does not exist."
         self._send_json(status, body, headers)
+
+    # -- querying endpoints ------------------------------------------------
+
+    def _query(self, path: str, raw: bytes) -> None:
+        """Answer a query the way a READY endpoint of its task would, with made-up content."""
+        if not self.ws._authorized(self.headers.get("Authorization")):
+            self._send_envelope("errors/401_unauthenticated.json")
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._send_json(400, {"error_code": "BAD_REQUEST", "message": "The request body is not a JSON object."})
+            return
+        rest = path[len(QUERY_PREFIX) + 1 :]
+        name: str = ""
+        kind: str | None = None
+        if rest in ("chat/completions", "embeddings", "completions"):
+            model = body.get("model")
+            name, kind = (model if isinstance(model, str) else ""), rest
+        elif rest.endswith("/invocations") and "/" not in rest[: -len("/invocations")]:
+            name, kind = unquote(rest[: -len("/invocations")]), None
+        else:
+            self._not_found("POST", path)
+            return
+        endpoint = self.ws._find(name) if name else None
+        if endpoint is None:
+            status, headers, error = _envelope("errors/404_resource_does_not_exist.json")
+            error["message"] = f"Endpoint with name '{name}' does not exist."
+            self._send_json(status, error, headers)
+            return
+        task = str(endpoint.get("task") or "")
+        if _dict(endpoint.get("state")).get("ready") != "READY":
+            # Databricks' error envelope; the reference does not say which code a not-ready endpoint gives.
+            message = f"Endpoint '{name}' is not ready to serve requests."
+            self._send_json(503, {"error_code": "TEMPORARILY_UNAVAILABLE", "message": message})
+            return
+        wanted = {"chat/completions": "llm/v1/chat", "embeddings": "llm/v1/embeddings"}.get(kind or "")
+        if kind == "completions" or (wanted is not None and task != wanted) or task not in _QUERY_TASKS:
+            message = f"Endpoint '{name}' serves task '{task or 'custom'}', which this request does not fit."
+            self._send_json(400, {"error_code": "BAD_REQUEST", "message": message})
+            return
+        with self.ws._lock:
+            self.ws.queries.append((name, body))
+        if task == "llm/v1/chat" and body.get("stream") is True:
+            events = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in _chat_chunks(name, body))
+            self._send_raw(200, events + b"data: [DONE]\n\n", {"Content-Type": "text/event-stream"})
+        elif task == "llm/v1/chat":
+            self._send_json(200, _chat_completion(name, body))
+        else:
+            self._send_json(200, _embeddings(name, body))
 
     # -- faults ------------------------------------------------------------
 
@@ -558,6 +617,75 @@ class _Handler(BaseHTTPRequestHandler):
 def _first(form: dict[str, list[str]], key: str) -> str | None:
     values = form.get(key)
     return values[0] if values else None
+
+
+def _dict(value: Any) -> JSONDict:
+    return value if isinstance(value, dict) else {}
+
+
+_QUERY_TASKS = frozenset({"llm/v1/chat", "llm/v1/embeddings"})
+
+
+def _words(value: Any) -> int:
+    return len(str(value).split()) if value else 0
+
+
+def _chat_completion(name: str, body: JSONDict) -> JSONDict:
+    """An OpenAI-shaped chat completion, as Databricks chat endpoints answer; the reply quotes the last message."""
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    last = str(messages[-1].get("content", "")) if messages else ""
+    reply = f"Hello from {name}. You said: {last}"
+    prompt_tokens = sum(_words(m.get("content")) for m in messages)
+    completion_tokens = _words(reply)
+    return {
+        "id": f"chatcmpl_{secrets.token_hex(12)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": name,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+def _chat_chunks(name: str, body: JSONDict) -> list[JSONDict]:
+    """The same reply as server-sent ``chat.completion.chunk`` events, a word at a time, usage last."""
+    whole = _chat_completion(name, body)
+    words = whole["choices"][0]["message"]["content"].split(" ")
+    base = {"id": whole["id"], "object": "chat.completion.chunk", "created": whole["created"], "model": name}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}]
+    for index, word in enumerate(words):
+        text = word if index == 0 else " " + word
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "usage": whole["usage"]})
+    return chunks
+
+
+def _embeddings(name: str, body: JSONDict) -> JSONDict:
+    """An OpenAI-shaped embeddings list with a small deterministic vector per input."""
+    inputs = body.get("input")
+    items = inputs if isinstance(inputs, list) else [inputs]
+    data = []
+    for index, text in enumerate(items):
+        digest = hashlib.sha256(str(text).encode("utf-8")).digest()
+        data.append({"object": "embedding", "index": index, "embedding": [b / 255 for b in digest[:8]]})
+    tokens = sum(_words(t) for t in items)
+    return {
+        "object": "list",
+        "model": name,
+        "data": data,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -4,17 +4,20 @@ secret values redacted) and ``POST /public/databricks/endpoints/discover``."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from hub_core import EndpointList, body_schema, json_body
+from hub_core import Endpoint, EndpointList, body_schema, cached_response, json_body
 from hub_core.api.deps import HubDep
 from hub_databricks import byo
 from hub_databricks.config import PROVIDER
 
 REDACTED = "[REDACTED]"
+CHUNK = 500
 MAX_DEPTH = 32
 
 # Fields the Databricks API documents as secrets (external-model provider configs; each also
@@ -120,19 +123,29 @@ def legacy_item(raw: dict[str, Any], endpoint_url: str | None, workspace: str | 
     }
 
 
+def legacy_items(endpoints: list[Endpoint]) -> tuple[bytes, str | None]:
+    """The ``endpoints`` array of ``/serving_endpoints`` as JSON, and the workspace URL."""
+    items = [legacy_item(e.raw, e.endpoint_url, e.target) for e in endpoints if e.raw]
+    hosts = [e.target_url for e in endpoints if e.target_url]
+    # orjson's bytes of the whole list, made a few hundred items per call (each call holds the GIL).
+    parts = [orjson.dumps(items[i : i + CHUNK])[1:-1] for i in range(0, len(items), CHUNK)]
+    return b"[" + b",".join(parts) + b"]", hosts[0] if hosts else None
+
+
 @router.get("/serving_endpoints", summary="Databricks serving endpoints (LiteLLM-compatible shape)")
-async def serving_endpoints(hub: HubDep, response: Response) -> dict[str, Any]:
-    result, freshness = await hub.endpoints_with_freshness(PROVIDER)
-    response.headers.update(freshness.variant("serving_endpoints").headers())
-    items = [legacy_item(e.raw, e.endpoint_url, e.target) for e in result.endpoints if e.raw]
-    hosts = [e.target_url for e in result.endpoints if e.target_url]
-    return {
-        "endpoints": items,
-        "workspace_url": hosts[0] if hosts else None,
-        "source": result.source,
-        "fetched_at": result.fetched_at.isoformat().replace("+00:00", "Z") if result.fetched_at else None,
-        "stale": result.stale,
+async def serving_endpoints(hub: HubDep, request: Request) -> Response:
+    view = await hub.view(PROVIDER)
+    # Redacting and serialising thousands of endpoints: once per refresh, in a worker thread.
+    items, workspace_url = await view.made(f"{PROVIDER}:serving_endpoints", lambda: legacy_items(view.endpoints))
+    fetched_at = datetime.fromtimestamp(view.fetched_at, tz=timezone.utc) if view.fetched_at is not None else None
+    rest = {
+        "workspace_url": workspace_url,
+        "source": view.source,
+        "fetched_at": fetched_at.isoformat().replace("+00:00", "Z") if fetched_at else None,
+        "stale": view.stale,
     }
+    body = b'{"endpoints":' + items + b"," + orjson.dumps(rest)[1:]
+    return cached_response(request, body, hub.freshness([view]).variant("serving_endpoints"))
 
 
 @router.post(

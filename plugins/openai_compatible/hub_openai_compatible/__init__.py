@@ -1,0 +1,55 @@
+"""hub-openai-compatible: the models OpenAI-compatible servers (vLLM, Ollama, ...) list, as model-hub entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hub_core import Endpoint, ModelGroup, ProviderInfo, Target, hookimpl, live_model_group
+
+__version__ = "0.1.0"
+PROVIDER = "openai_compatible"
+SETTINGS = ["OPENAI_COMPATIBLE_BASE_URL", "OPENAI_COMPATIBLE_[<NAME>_]API_KEY", f"[[providers.{PROVIDER}.servers]]"]
+
+
+@hookimpl
+def provider_info() -> ProviderInfo:
+    return ProviderInfo(
+        display_name="OpenAI-compatible servers",
+        description="Models listed by OpenAI-compatible servers: vLLM, Ollama, LM Studio, llama.cpp, TGI, LiteLLM.",
+        settings=SETTINGS,
+    )
+
+
+@hookimpl
+def configured_targets(config: Mapping[str, Any]) -> list[Target]:
+    from hub_openai_compatible.server import resolve_servers
+
+    return [Target(name=c.server.name, url=c.base_url, auth_method="bearer" if c.auth else "none", handle=c)
+            for c in resolve_servers(config)]  # fmt: skip
+
+
+@hookimpl
+async def discover_endpoints(target: Target) -> list[Endpoint]:
+    return await target.handle.endpoints()  # type: ignore[no-any-return]
+
+
+def catalog_fields(model: str, prefixes: list[str], catalog: Any) -> dict[str, Any]:
+    """The entry under one of the server's prefixes: ``ollama`` finds ``ollama/llama3``; ``openai`` finds
+    ``gpt-4o`` because that entry says it is OpenAI's. No prefix, no lookup, so no prices by accident."""
+    for prefix in prefixes:
+        for name in (model, model.removesuffix(":latest")):
+            if catalog.get(f"{prefix}/{name}"):
+                return dict(catalog.fields(f"{prefix}/{name}"))
+            if (catalog.get(name) or {}).get("litellm_provider") == prefix:
+                return dict(catalog.fields(name))
+    return {}
+
+
+@hookimpl
+def to_model_group(endpoint: Endpoint, catalog: Any) -> ModelGroup:
+    fields = catalog_fields(endpoint.name, endpoint.raw.get("catalog_prefixes", []), catalog)
+    window = endpoint.raw.get("max_model_len")
+    if isinstance(window, int) and not isinstance(window, bool) and window > 0:
+        fields["max_input_tokens"] = window  # vLLM's context window: what the server really accepts
+    return live_model_group(endpoint, model_group=f"{PROVIDER}/{endpoint.name}", providers=[PROVIDER], **fields)
