@@ -17,11 +17,14 @@ from hub_core import __version__
 from hub_core.api import litellm_export, page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
+from hub_core.api.docs import install_offline_docs
 from hub_core.api.fastpath import ModelHubFastPath
+from hub_core.api.head import HeadAsGet
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
 from hub_core.logs import configure_logging, redact_library_logs
+from hub_core.metrics import HubMetrics, MetricsMiddleware, metrics_endpoint
 from hub_core.security import (
     SECURITY_PROBLEM_RESPONSES,
     api_key_dependency,
@@ -139,6 +142,7 @@ def include_hub(
     # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
     limit = hub.settings.max_request_bytes
     app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else hub_paths(prefix))
+    app.add_middleware(HeadAsGet, only=None if own_app else hub_paths(prefix))
     install_problem_handlers(app, own_app=own_app, routes=routes)
     redact_library_logs()
     return hub
@@ -156,12 +160,19 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
         yield
         await hub.aclose()
 
-    app = FastAPI(title="hub-core", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app = FastAPI(title="hub-core", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     include_hub(app, hub=hub, own_app=True)
+    install_offline_docs(app)
     install_honest_openapi(app)
     # The hottest route skips FastAPI's routing when no key check applies to it.
     key_required = bool(settings.api_keys) and settings.require_key_for_model_hub
-    app.add_middleware(ModelHubFastPath, hub=hub, enabled=not key_required)
+    # Every request is counted (docs/running.md#metrics): the fast path counts its own answers,
+    # the middleware inside it the rest.
+    metrics = HubMetrics()
+    hub.cache.observer = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(ModelHubFastPath, hub=hub, enabled=not key_required, metrics=metrics)
+    app.add_api_route("/metrics", metrics_endpoint(metrics), methods=["GET"], include_in_schema=False)
     # What is alive now (modules, the catalog) lives as long as the process: keep the
     # garbage collector from walking it on every full collection.
     gc.freeze()

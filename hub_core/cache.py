@@ -102,6 +102,16 @@ class SharedEntryInvalid(Exception):
     """What the shared store holds for a key cannot be trusted; the cache treats it as a miss."""
 
 
+class CacheObserver(Protocol):
+    """Told about lookups, upstream calls and refreshes, e.g. ``hub_core.metrics.HubMetrics``."""
+
+    def observe_lookup(self, key: str, result: str) -> None: ...
+
+    def observe_upstream(self, key: str, seconds: float, ok: bool) -> None: ...
+
+    def observe_refresh(self, key: str, seconds: float, ok: bool) -> None: ...
+
+
 class DiscoveryCache(Generic[T]):
     def __init__(
         self,
@@ -126,6 +136,7 @@ class DiscoveryCache(Generic[T]):
         self._shared_reported = False
         self._invalid_reported: set[str] = set()  # keys whose bad shared entry was logged
         self.loads = 0  # upstream calls made by this process, for tests and the benchmark
+        self.observer: CacheObserver | None = None  # metrics, when the app has them
 
     # -- reading --------------------------------------------------------------------
 
@@ -146,13 +157,20 @@ class DiscoveryCache(Generic[T]):
     async def get(self, key: str, loader: Loader[T]) -> Cached[T]:
         now = self.clock()
         entry = self._entries.get(key)
+        observer = self.observer
         if entry is not None and now - entry.fetched_at < self.policy.ttl:
             if self.policy.refresh_ahead and now - entry.fetched_at >= self.policy.ttl - self.policy.refresh_ahead:
                 self._refresh_in_background(key, loader, now)
+            if observer is not None:
+                observer.observe_lookup(key, "hit")
             return entry
         if entry is not None and self._servable(entry, now):
             self._refresh_in_background(key, loader, now)
+            if observer is not None:
+                observer.observe_lookup(key, "stale")
             return Cached(entry.value, entry.fetched_at, stale=True)
+        if observer is not None:
+            observer.observe_lookup(key, "miss")
         failure = self._failures.get(key)
         if failure is not None and now < failure.until:
             raise self._unavailable(key, failure.error, failure.until - now, had_entry=entry is not None)
@@ -239,8 +257,11 @@ class DiscoveryCache(Generic[T]):
         return task
 
     async def _refresh(self, key: str, loader: Loader[T]) -> Cached[T]:
+        started, ok = time.perf_counter(), False
         try:
-            return await asyncio.wait_for(self._refresh_shared(key, loader), timeout=self.policy.deadline)
+            result = await asyncio.wait_for(self._refresh_shared(key, loader), timeout=self.policy.deadline)
+            ok = True
+            return result
         except asyncio.TimeoutError:
             error: BaseException = ProviderUnavailableError(
                 f"Discovery for {key} did not finish within its {self.policy.deadline:g} s deadline."
@@ -250,6 +271,9 @@ class DiscoveryCache(Generic[T]):
         except Exception as exc:
             self._remember_failure(key, exc)
             raise
+        finally:
+            if self.observer is not None:
+                self.observer.observe_refresh(key, time.perf_counter() - started, ok)
 
     async def _refresh_shared(self, key: str, loader: Loader[T]) -> Cached[T]:
         if self.shared is None:
@@ -304,7 +328,7 @@ class DiscoveryCache(Generic[T]):
         while True:
             self.loads += 1
             try:
-                value = await loader()
+                value = await self._call_upstream(key, loader)
                 break
             except ProviderError as error:
                 attempt += 1
@@ -321,6 +345,17 @@ class DiscoveryCache(Generic[T]):
             payload = await asyncio.to_thread(without_gc, self.codec.encode, value)
             await self._shared_call(self.shared.put(key, entry.fetched_at, payload, ttl), key)
         return entry
+
+    async def _call_upstream(self, key: str, loader: Loader[T]) -> T:
+        if self.observer is None:
+            return await loader()
+        started, ok = time.perf_counter(), False
+        try:
+            value = await loader()
+            ok = True
+            return value
+        finally:
+            self.observer.observe_upstream(key, time.perf_counter() - started, ok)
 
     def _store(self, key: str, entry: Cached[T]) -> None:
         self._entries[key] = entry

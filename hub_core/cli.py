@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -11,8 +12,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Column, Table
+from rich.text import Text
 
 from hub_core import __version__
 from hub_core.errors import HubError
@@ -27,15 +28,63 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+# Markup, emoji codes and highlighting are off: user and upstream text (a path with brackets,
+# "pip install 'hub-databricks[sdk]'") prints exactly as it is. Styles come from Text objects.
+out = Console(markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"hub-core {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """A model hub whose providers are plugins."""
+
+
 def fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(1)
+
+
+def warn(message: str) -> None:
+    err.print(Text.assemble(("warning:", "yellow"), " ", message), soft_wrap=True)
+
+
+def new_table(*columns: Column | str, title: str | None = None) -> Table:
+    """A table that fits a terminal, or, in a pipe, plain aligned columns with one row per line."""
+    if out.is_terminal:
+        return Table(
+            *columns, title=title, box=None, pad_edge=False, collapse_padding=True, header_style="bold underline"
+        )
+    for column in columns:
+        if isinstance(column, Column):
+            column.no_wrap, column.overflow = True, "ignore"
+    return Table(*columns, title=title, box=None, pad_edge=False, show_edge=False, title_justify="left")
+
+
+def print_table(table: Table) -> None:
+    if out.is_terminal:
+        out.print(table)
+        return
+    # In a pipe no row is wrapped or cut, however long (grep and awk see whole names).
+    wide = Console(file=io.StringIO(), width=100_000, markup=False, emoji=False, highlight=False, color_system=None)
+    wide.print(table)
+    text = wide.file.getvalue()  # type: ignore[attr-defined]
+    sys.stdout.write("".join(line.rstrip() + "\n" for line in text.splitlines()))
+
+
+def cells(*values: Any) -> list[Text]:
+    return [value if isinstance(value, Text) else Text(str(value)) for value in values]
 
 
 def load_settings() -> HubSettings:
@@ -67,7 +116,9 @@ def run_with_hub(work: Callable[[Any], Awaitable[T]]) -> T:
             await hub.aclose()
 
     try:
-        configure_logging(settings.log_level if settings.log_level.upper() != "INFO" else "WARNING")
+        # A failure is printed once, as the command's own error line; the log's copy of it (a
+        # WARNING from the cache) is left out unless HUB_LOG_LEVEL asks for more than INFO does.
+        configure_logging(settings.log_level if settings.log_level.upper() != "INFO" else "ERROR")
         return asyncio.run(main())
     except HubError as error:
         fail(error.message)
@@ -119,21 +170,29 @@ def providers(as_json: JsonOption = False) -> None:
         return [s.model_dump(mode="json") for s in await hub.statuses()]
 
     rows = run_with_hub(work)
+    failing = [row["name"] for row in rows if row["status"] in FAILING_STATES]
     if as_json:
         print_json(rows)
-        return
-    table = Table("provider", "version", "distribution", "status", Column("message", overflow="fold", ratio=1))
-    colours = {"ok": "green", "not_configured": "yellow", "disabled": "dim", "failed_to_load": "red", "error": "red"}
-    for row in rows:
-        colour = colours.get(row["status"], "white")
-        table.add_row(
-            row["name"],
-            row["version"] or "",
-            row["distribution"] or "",
-            f"[{colour}]{row['status']}[/]",
-            row["message"],
-        )
-    out.print(table if rows else "No providers installed. Install one, e.g. pip install hub-databricks.")
+    elif not rows:
+        out.print("No providers installed. Install one, e.g. pip install hub-databricks.")
+    else:
+        table = new_table("provider", "version", "distribution", "status", Column("message", ratio=1))
+        colours = {
+            "ok": "green",
+            "not_configured": "yellow",
+            "disabled": "dim",
+            "failed_to_load": "red",
+            "error": "red",
+        }
+        for row in rows:
+            status = Text(row["status"], style=colours.get(row["status"], ""))
+            table.add_row(*cells(row["name"], row["version"] or "", row["distribution"] or "", status, row["message"]))
+        print_table(table)
+    if failing:  # scripts and health checks see a provider in error
+        raise typer.Exit(1)
+
+
+FAILING_STATES = ("error", "failed_to_load")
 
 
 @app.command()
@@ -149,22 +208,22 @@ def endpoints(
     if as_json:
         print_json(result)
         return
-    table = Table(
+    table = new_table(
         Column("name", overflow="fold"),
         "mode",
         "state",
         "served by",
-        "target",
+        Column("target", overflow="fold"),
         title=f"{provider} ({result['source']})",
     )
     for e in result["endpoints"]:
         state = e["state"] or ("READY" if e["available"] else "NOT_READY")
         if e["state_reason"]:
             state += f" ({e['state_reason']})"
-        table.add_row(e["name"], e["mode"] or "-", state, e["served_by"] or "-", e["target"] or "-")
-    out.print(table)
+        table.add_row(*cells(e["name"], e["mode"] or "-", state, e["served_by"] or "-", e["target"] or "-"))
+    print_table(table)
     for message in result.get("errors", []):
-        err.print(f"[yellow]warning:[/] {message}")
+        warn(message)
 
 
 @app.command()
@@ -174,25 +233,71 @@ def models(
 ) -> None:
     """List model-hub entries."""
 
-    async def work(hub: Any) -> list[dict[str, Any]]:
-        return [g.model_dump(mode="json") for g in await hub.model_groups(provider)]
+    async def work(hub: Any) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        views = await hub.model_hub_views(provider)
+        return [g.model_dump(mode="json") for v in views for g in v.groups], dict(views.left_out)
 
-    groups = run_with_hub(work)
+    groups, left_out = run_with_hub(work)
     if as_json:
         print_json(groups)
-        return
-    table = Table(Column("model group", overflow="fold"), "mode", "available", "source", "max input", "tools", "vision")
+    else:
+        print_table(models_table(groups))
+    for name, why in left_out.items():
+        warn(f"provider {name!r} left out: {why}")
+
+
+def models_table(groups: list[dict[str, Any]]) -> Table:
+    """Model groups in four columns, so the longest name still fits on one line at 80 columns:
+    the max input tokens are shortened (128k, 1.05M) and the source and flags share one column."""
+    table = new_table(
+        Column("model group", no_wrap=True),
+        Column("mode", no_wrap=True),
+        Column("input", justify="right", no_wrap=True),
+        Column("notes", min_width=7),
+    )
     for g in groups:
-        table.add_row(
-            g["model_group"],
-            g["mode"] or "-",
-            "yes" if g["available"] else "no",
-            g["source"],
-            str(g["max_input_tokens"] or "-"),
-            "yes" if g["supports_function_calling"] else "",
-            "yes" if g["supports_vision"] else "",
-        )
-    out.print(table)
+        notes = [g["source"]]
+        if not g["available"]:
+            notes.append("offline")
+        if g["supports_function_calling"]:
+            notes.append("tools")
+        if g["supports_vision"]:
+            notes.append("vision")
+        table.add_row(*cells(g["model_group"], g["mode"] or "-", _tokens(g["max_input_tokens"]), " ".join(notes)))
+    return table
+
+
+def _tokens(count: int | None) -> str:
+    if not count:
+        return "-"
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.3g}M"
+    return f"{count / 1000:.3g}k" if count >= 100_000 else str(count)  # at most five characters
+
+
+@app.command()
+def check(as_json: JsonOption = False) -> None:
+    """Load the plugins, resolve every target and call each upstream once; exit 1 on any failure."""
+    from hub_core.check import check_hub
+
+    async def work(hub: Any) -> list[dict[str, Any]]:
+        return [row.model_dump(mode="json") for row in await check_hub(hub)]
+
+    rows = run_with_hub(work)
+    passed = all(row["status"] != "failed" for row in rows)
+    if as_json:
+        print_json({"ok": passed, "results": rows})
+    else:
+        table = new_table("provider", "target", "status", Column("endpoints", justify="right"), "seconds", "message")
+        colours = {"ok": "green", "catalog": "yellow", "disabled": "dim", "failed": "red"}
+        for row in rows:
+            status = Text(row["status"], style=colours[row["status"]])
+            seconds = "-" if row["seconds"] is None else f"{row['seconds']:.2f}"
+            endpoints = "-" if row["endpoints"] is None else row["endpoints"]
+            table.add_row(*cells(row["provider"], row["target"] or "-", status, endpoints, seconds, row["message"]))
+        print_table(table)
+    if not passed:
+        raise typer.Exit(1)
 
 
 export_app = typer.Typer(help="Export what the hub discovered, for other tools.", no_args_is_help=True)
@@ -220,7 +325,7 @@ def export_litellm_config(
     text = json.dumps(result.model_dump(mode="json"), indent=2) + "\n" if as_json else to_yaml(result)
     for item in result.left_out:
         where = " ".join(filter(None, [item.provider, item.target, item.endpoint]))
-        err.print(f"[yellow]left out:[/] {escape(where)}: {escape(item.reason)}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("left out:", "yellow"), f" {where}: {item.reason}"), soft_wrap=True)
     if output is None:
         sys.stdout.write(text)
         return

@@ -35,7 +35,7 @@ def test_endpoints_table_against_the_fake_workspace():
     with FakeWorkspace(rich_workspace()) as fake:
         result = hub("endpoints", "databricks", DATABRICKS_HOST=fake.url, DATABRICKS_TOKEN=DEFAULT_PAT)
     assert result.returncode == 0, result.stderr
-    lines = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("│")}
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[2:] if line.strip()}
     assert "embedding" in lines["databricks-gte-large-en"] and "foundation_model" in lines["databricks-gte-large-en"]
     assert "external_model" in lines["openai-gpt-4o"]
     assert "custom_model" in lines["churn-classifier-uc"]

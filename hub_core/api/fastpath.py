@@ -11,6 +11,7 @@ dependencies always goes through FastAPI, so its auth always runs.
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -18,21 +19,25 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from hub_core.api.public import PROVIDER_NAME, send_sliced
 from hub_core.errors import HubError
 from hub_core.hub import Hub
+from hub_core.metrics import HubMetrics
 
 PATH = "/public/model_hub"
+METHODS = ("GET", "HEAD")  # HEAD: the same headers, no body
 _VALID_PROVIDER = re.compile(PROVIDER_NAME)
 
 
 class ModelHubFastPath:
-    def __init__(self, app: ASGIApp, hub: Hub, *, enabled: bool = True) -> None:
+    def __init__(self, app: ASGIApp, hub: Hub, *, enabled: bool = True, metrics: HubMetrics | None = None) -> None:
         self.app = app
         self.hub = hub
         self.enabled = enabled
+        self.metrics = metrics  # told about the answers given here; the rest pass its middleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not (self.enabled and scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "GET"):
+        if not (self.enabled and scope["type"] == "http" and scope["path"] == PATH and scope["method"] in METHODS):
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         query = self._plain_query(scope["query_string"])
         if query is None:
             await self.app(scope, receive, send)
@@ -52,7 +57,9 @@ class ModelHubFastPath:
         if status == 200:
             raw_headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-        await send_sliced(send, body if status == 200 else b"")
+        await send_sliced(send, body if status == 200 and scope["method"] == "GET" else b"")
+        if self.metrics is not None:
+            self.metrics.observe_request(scope["method"], PATH, status, time.perf_counter() - started)
 
     @staticmethod
     def _plain_query(query_string: bytes) -> tuple[str | None, bool] | None:
