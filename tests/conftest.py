@@ -5,6 +5,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "OPENAI_COMPATIBLE_")
 
 # tests/litellm needs litellm[proxy]; `tox -e litellm` installs it and sets HUB_TEST_LITELLM.
@@ -19,3 +21,12 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path_factory.getbasetemp() / "no-databrickscfg"))
     yield
+
+
+@pytest.fixture
+def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
+    """The fake workspace's rich scenario, with DATABRICKS_HOST and DATABRICKS_TOKEN pointing at it."""
+    with FakeWorkspace(rich_workspace()) as fake:
+        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
+        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
+        yield fake

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -15,7 +14,6 @@ from waiting import eventually
 from hub_core import Endpoint, ProviderError, Target, hookimpl
 from hub_core.app import include_hub
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 PROBLEM = "application/problem+json"
 
@@ -367,14 +365,6 @@ async def test_readyz_names_no_secret_or_message_and_healthz_stays_liveness_only
 
 
 # -- the same with the Databricks plugin and its fake workspace ---------------------------------
-
-
-@pytest.fixture
-def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    with FakeWorkspace(rich_workspace()) as fake:
-        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
-        yield fake
 
 
 async def test_the_only_provider_with_a_bad_token_is_a_503_not_an_empty_list(workspace, monkeypatch):

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from databricks_hubs import databricks_hub
 from fastapi import FastAPI
 
 from hub_core.app import create_app, include_hub
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 EXAMPLES = {"{provider}": "databricks", "{name}": "hub.js"}
 SKIP_HEADERS = {"date", "age"}
-
-
-@pytest.fixture
-def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    with FakeWorkspace(rich_workspace()) as fake:
-        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
-        yield fake
 
 
 def get_paths(app: FastAPI) -> list[str]:

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from databricks_hubs import databricks_hub
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
-
-
-@pytest.fixture
-def workspace(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    with FakeWorkspace(rich_workspace()) as fake:
-        monkeypatch.setenv("DATABRICKS_HOST", fake.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
-        yield fake
+from hub_databricks.fake import DEFAULT_PAT
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

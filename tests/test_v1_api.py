@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from hub_core.api.v1 import InvalidParameterError, parse_facet_query, parse_list
 from hub_core.catalog import Catalog
 from hub_core.errors import BadRequestError
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.fake import FakeWorkspace, rich_workspace
 
 PROBLEM = "application/problem+json"
 V1 = "/public/v1/model_hub"
@@ -67,16 +67,8 @@ LAB = [
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    with FakeWorkspace(rich_workspace()) as workspace:
-        monkeypatch.setenv("DATABRICKS_HOST", workspace.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
-        yield workspace
-
-
-@pytest.fixture
-async def client(fake: FakeWorkspace) -> AsyncIterator[httpx.AsyncClient]:
-    """Databricks (against the fake) and the table plugin ``lab``."""
+async def client(workspace: FakeWorkspace) -> AsyncIterator[httpx.AsyncClient]:
+    """Databricks (against the workspace) and the table plugin ``lab``."""
     hub = make_hub({"databricks": hub_databricks, "lab": TablePlugin("lab", LAB)})
     async with app_client(hub) as http:
         yield http
@@ -103,7 +95,7 @@ def names(body: dict[str, Any]) -> list[str]:
 # -- shape and paging ------------------------------------------------------------------------
 
 
-async def test_default_page_has_data_meta_and_links(client, fake):
+async def test_default_page_has_data_meta_and_links(client, workspace):
     body = await get(client)
     assert names(body) == sorted([*RICH, *(g.model_group for g in LAB)])
     meta = body["meta"]
@@ -166,16 +158,16 @@ async def test_empty_result_has_zero_pages_and_a_last_link(client):
     assert body["links"]["next"] is None and body["links"]["prev"] is None
 
 
-async def test_paging_never_calls_the_upstream_again(client, fake):
+async def test_paging_never_calls_the_upstream_again(client, workspace):
     await get(client)
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
     for page in range(1, 6):
         for sort in ("model_group", "-max_input_tokens,provider", "-available,display_name"):
             await get(client, page=page, page_size=3, sort=sort)
     for facet in ("providers", "modes", "features"):
         await get(client, f"{V1}/{facet}", **{"filter[mode]": "chat"})
     await get(client, q="claude", **{"filter[providers][in]": "databricks", "filter[available]": "true"})
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
 
 
 # -- sorting ---------------------------------------------------------------------------------
@@ -454,11 +446,11 @@ async def test_failing_provider_is_left_out_unless_named():
         assert response.json()["provider"] == "down"
 
 
-async def test_stale_data_is_flagged(fake):
+async def test_stale_data_is_flagged(workspace):
     hub = make_hub({"databricks": hub_databricks}, cache_ttl=0.2, stale_ttl=600)
     async with app_client(hub) as http:
         fresh = await get(http)
-        fake.inject("503", times=50)
+        workspace.inject("503", times=50)
         await asyncio.sleep(0.3)
         stale = await get(http)
         for _ in range(20):  # a background refresh may answer first; it fails, so the copy stays stale

@@ -21,7 +21,7 @@ from hub_core.hub import EndpointListCodec, Hub
 from hub_core.models import Endpoint
 from hub_core.redis_store import RedisStore
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.fake import rich_workspace
 
 pytestmark = pytest.mark.redis
 
@@ -48,14 +48,6 @@ def server() -> Iterator[tuple[str, redis.Redis]]:
             yield url, client
         finally:
             client.close()
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkspace]:
-    with FakeWorkspace(rich_workspace()) as workspace:
-        monkeypatch.setenv("DATABRICKS_HOST", workspace.url)
-        monkeypatch.setenv("DATABRICKS_TOKEN", DEFAULT_PAT)
-        yield workspace
 
 
 def replica(url: str, **settings: Any) -> Hub:
@@ -87,7 +79,7 @@ async def every_route_answers(client: Any) -> None:
         assert response.status_code == 200, (route, response.status_code, response.text[:300])
 
 
-async def test_the_target_key_is_the_one_these_tests_poison(server, fake):
+async def test_the_target_key_is_the_one_these_tests_poison(server, workspace):
     url, r = server
     async with app_client(replica(url)) as client:
         assert (await client.get(URL)).status_code == 200
@@ -116,7 +108,7 @@ def write_entry(r: redis.Redis, fields: dict[str, bytes]) -> None:
 
 
 @pytest.mark.parametrize("fields", list(ENTRIES.values()), ids=list(ENTRIES))
-async def test_a_poisoned_entry_is_a_miss_logged_once_and_never_a_500(server, fake, warnings, fields):
+async def test_a_poisoned_entry_is_a_miss_logged_once_and_never_a_500(server, workspace, warnings, fields):
     url, r = server
     write_entry(r, fields)
     async with app_client(replica(url, cache_ttl=0, stale_ttl=60)) as client:
@@ -127,11 +119,11 @@ async def test_a_poisoned_entry_is_a_miss_logged_once_and_never_a_500(server, fa
     assert response.status_code == 200
     assert POISON_NAME not in response.text and len(response.json()) == len(rich_workspace())
     assert len(ignored(warnings)) == 1, ignored(warnings)
-    assert fake.list_calls >= 1, "the miss went to the upstream"
+    assert workspace.list_calls >= 1, "the miss went to the upstream"
 
 
 @pytest.mark.parametrize("kind", ["string", "list", "set"])
-async def test_a_key_of_the_wrong_redis_type_is_a_miss(server, fake, warnings, kind):
+async def test_a_key_of_the_wrong_redis_type_is_a_miss(server, workspace, warnings, kind):
     url, r = server
     {"string": lambda: r.set(ENTRY, "x"), "list": lambda: r.rpush(ENTRY, "x"), "set": lambda: r.sadd(ENTRY, "x")}[
         kind
@@ -143,7 +135,7 @@ async def test_a_key_of_the_wrong_redis_type_is_a_miss(server, fake, warnings, k
     assert not [m for m in (x.getMessage() for x in warnings.records) if "Shared cache unavailable" in m]
 
 
-async def test_a_future_fetched_at_is_never_served_as_fresh(server, fake, warnings):
+async def test_a_future_fetched_at_is_never_served_as_fresh(server, workspace, warnings):
     url, r = server
     years_ahead = time.time() + 5 * 365 * 86400
     r.hset(ENTRY, mapping={"fetched_at": repr(years_ahead), "payload": poisoned_payload()})
@@ -157,14 +149,14 @@ async def test_a_future_fetched_at_is_never_served_as_fresh(server, fake, warnin
     assert len(ignored(warnings)) == 1
 
 
-async def test_a_slightly_ahead_clock_is_tolerated(server, fake):
+async def test_a_slightly_ahead_clock_is_tolerated(server, workspace):
     """Replicas' clocks differ a little: an entry a few seconds ahead is another replica's list."""
     url, r = server
     r.hset(ENTRY, mapping={"fetched_at": repr(time.time() + 5), "payload": poisoned_payload()})
     async with app_client(replica(url)) as client:
         response = await client.get(URL)
     assert names(response) == {f"databricks/{POISON_NAME}"}
-    assert fake.list_calls == 0
+    assert workspace.list_calls == 0
     assert int(response.headers["Cache-Control"].rsplit("=", 1)[1]) <= 300
 
 
@@ -177,17 +169,17 @@ WRONG_TYPES = {
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_TYPES))
-async def test_a_pause_of_the_wrong_redis_type_is_ignored(server, fake, warnings, kind):
+async def test_a_pause_of_the_wrong_redis_type_is_ignored(server, workspace, warnings, kind):
     url, r = server
     WRONG_TYPES[kind](r, BLOCK)
     async with app_client(replica(url)) as client:
         await every_route_answers(client)
-    assert fake.list_calls == 1 and len(ignored(warnings)) == 1
+    assert workspace.list_calls == 1 and len(ignored(warnings)) == 1
     assert not [m for m in (x.getMessage() for x in warnings.records) if "Shared cache unavailable" in m]
 
 
 @pytest.mark.parametrize("kind", sorted(WRONG_TYPES))
-async def test_a_lock_of_the_wrong_redis_type_gets_an_expiry(server, fake, kind):
+async def test_a_lock_of_the_wrong_redis_type_gets_an_expiry(server, workspace, kind):
     url, r = server
     WRONG_TYPES[kind](r, LOCK)
     async with app_client(replica(url, discovery_timeout=2.0)) as client:
@@ -202,27 +194,27 @@ async def test_a_lock_of_the_wrong_redis_type_gets_an_expiry(server, fake, kind)
 @pytest.mark.parametrize(
     "value", [b"inf", b"nan", b"1e308", b"junk", b"\xff" * 300, b"FAR"], ids=lambda v: v[:8].decode("latin-1")
 )
-async def test_an_unbounded_or_junk_pause_is_ignored(server, fake, warnings, value):
+async def test_an_unbounded_or_junk_pause_is_ignored(server, workspace, warnings, value):
     url, r = server
     r.set(BLOCK, repr(time.time() + 10 * 365 * 86400) if value == b"FAR" else value)
     async with app_client(replica(url)) as client:
         await every_route_answers(client)
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
     assert len(ignored(warnings)) == 1
 
 
-async def test_a_bounded_pause_is_still_honoured(server, fake):
+async def test_a_bounded_pause_is_still_honoured(server, workspace):
     url, r = server
     r.set(BLOCK, repr(time.time() + 30), px=30_000)
     async with app_client(replica(url)) as client:
         response = await client.get(URL)
     assert response.status_code == 503 and 1 <= int(response.headers["Retry-After"]) <= 31
-    assert fake.list_calls == 0
+    assert workspace.list_calls == 0
 
 
-async def test_the_hub_shares_long_pauses_only_up_to_the_bound(server, fake):
+async def test_the_hub_shares_long_pauses_only_up_to_the_bound(server, workspace):
     url, r = server
-    fake.inject("429", retry_after=86400)
+    workspace.inject("429", retry_after=86400)
     async with app_client(replica(url)) as client:
         assert (await client.get(URL)).status_code == 503
         await eventually(lambda: bool(r.exists(BLOCK)), what="the pause written in the background")
@@ -230,7 +222,7 @@ async def test_the_hub_shares_long_pauses_only_up_to_the_bound(server, fake):
 
 
 @pytest.mark.parametrize("expiry", [None, 365 * 86400 * 1000], ids=["no-expiry", "a-year"])
-async def test_a_stray_lock_gets_an_expiry_and_cannot_stall_refreshes_for_ever(server, fake, expiry):
+async def test_a_stray_lock_gets_an_expiry_and_cannot_stall_refreshes_for_ever(server, workspace, expiry):
     url, r = server
     r.set(LOCK, "someone-else", px=expiry)
     async with app_client(replica(url, discovery_timeout=3.0)) as client:
@@ -240,7 +232,7 @@ async def test_a_stray_lock_gets_an_expiry_and_cannot_stall_refreshes_for_ever(s
     await eventually(lambda: not r.exists(LOCK), what="the lock expiring")
     async with app_client(replica(url, discovery_timeout=3.0)) as client:
         assert (await client.get(URL)).status_code == 200
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
 
 
 async def test_the_hubs_own_locks_always_expire(server):
@@ -258,7 +250,7 @@ async def test_the_hubs_own_locks_always_expire(server):
         await store.aclose()
 
 
-async def test_without_a_signing_key_a_well_formed_entry_is_believed(server, fake):
+async def test_without_a_signing_key_a_well_formed_entry_is_believed(server, workspace):
     """The documented limit: without HUB_REDIS_SIGNING_KEY, Redis write access can inject a list."""
     url, r = server
     r.hset(ENTRY, mapping={"fetched_at": repr(time.time()), "payload": poisoned_payload()})
@@ -279,7 +271,7 @@ class ThreadNotingCodec(EndpointListCodec):
 
 
 @pytest.mark.parametrize("count", [1, 20_000], ids=["small", "large"])
-async def test_a_large_shared_list_is_decoded_off_the_event_loop(server, fake, count):
+async def test_a_large_shared_list_is_decoded_off_the_event_loop(server, workspace, count):
     """A list of many endpoints in Redis (the hub's own, or one forged without a signing key)
     must not stall the event loop of every replica that reads it: 200,000 tiny endpoints took
     about 7 s to decode. Measured in bench, not here; here: which thread decoded it (any size)."""
@@ -291,7 +283,7 @@ async def test_a_large_shared_list_is_decoded_off_the_event_loop(server, fake, c
     codec = hub.cache.codec = ThreadNotingCodec()
     async with app_client(hub) as client:
         response = await client.get(URL)
-    assert response.status_code == 200 and len(response.json()) == count and fake.list_calls == 0
+    assert response.status_code == 200 and len(response.json()) == count and workspace.list_calls == 0
     assert codec.threads and all(t is not threading.main_thread() for t in codec.threads)
 
 
@@ -305,22 +297,22 @@ async def signed_store(server) -> AsyncIterator[RedisStore]:
     await store.aclose()
 
 
-async def test_signed_replicas_share_their_lists(server, fake):
+async def test_signed_replicas_share_their_lists(server, workspace):
     url, r = server
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as first:
         assert (await first.get(URL)).status_code == 200
     assert r.hget(ENTRY, "sig")
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as later:
         response = await later.get(URL)
-    assert len(response.json()) == len(rich_workspace()) and fake.list_calls == 1
+    assert len(response.json()) == len(rich_workspace()) and workspace.list_calls == 1
 
 
-async def test_a_signed_entry_from_the_right_key_is_adopted(server, fake, signed_store):
+async def test_a_signed_entry_from_the_right_key_is_adopted(server, workspace, signed_store):
     url, _ = server
     await signed_store.put(TARGET, time.time(), poisoned_payload(), 60)
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as client:
         response = await client.get(URL)
-    assert names(response) == {f"databricks/{POISON_NAME}"} and fake.list_calls == 0
+    assert names(response) == {f"databricks/{POISON_NAME}"} and workspace.list_calls == 0
 
 
 def sign_with(key: str | None, target: str = TARGET) -> Any:
@@ -341,37 +333,37 @@ def sign_with(key: str | None, target: str = TARGET) -> Any:
     [sign_with(None), sign_with("another-key"), sign_with(SIGNING_KEY, target="databricks:other")],
     ids=["unsigned", "wrong-key", "signed-for-another-target"],
 )
-async def test_unsigned_or_mis_signed_entries_are_ignored(server, fake, warnings, write):
+async def test_unsigned_or_mis_signed_entries_are_ignored(server, workspace, warnings, write):
     url, r = server
     await write(url, r)
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as client:
         response = await client.get(URL)
         await every_route_answers(client)
     assert POISON_NAME not in response.text and len(response.json()) == len(rich_workspace())
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
     assert len(ignored(warnings)) == 1
 
 
-async def test_a_tampered_signed_entry_is_ignored(server, fake, signed_store):
+async def test_a_tampered_signed_entry_is_ignored(server, workspace, signed_store):
     url, r = server
     await signed_store.put(TARGET, time.time() - 100, poisoned_payload(), 60)
     r.hset(ENTRY, "fetched_at", repr(time.time()))  # make an old list look new
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as client:
         response = await client.get(URL)
-    assert POISON_NAME not in response.text and fake.list_calls == 1
+    assert POISON_NAME not in response.text and workspace.list_calls == 1
 
 
-async def test_an_unsigned_pause_is_ignored_with_a_signing_key(server, fake, signed_store):
+async def test_an_unsigned_pause_is_ignored_with_a_signing_key(server, workspace, signed_store):
     url, r = server
     r.set(BLOCK, repr(time.time() + 30), px=30_000)
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as client:
         assert (await client.get(URL)).status_code == 200
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
     r.delete(ENTRY)
     await signed_store.block(TARGET, time.time() + 30)  # a signed one still holds
     async with app_client(replica(url, redis_signing_key=SIGNING_KEY)) as client:
         assert (await client.get(URL)).status_code == 503
-    assert fake.list_calls == 1
+    assert workspace.list_calls == 1
 
 
 def test_the_signing_key_is_a_secret():
