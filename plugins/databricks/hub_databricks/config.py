@@ -273,41 +273,42 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
     )
 
 
+def _whole_number(
+    config: Mapping[str, Any], environ: Mapping[str, str], key: str, minimum: int, unit: str
+) -> int | None:
+    """``[providers.databricks] <key>``, else ``HUB_DATABRICKS_<KEY>``, as a whole number of at least
+    ``minimum``; ``None`` when neither is set."""
+    value: Any = config.get(key)
+    where = f"[providers.databricks] {key}"
+    if value is None:
+        where = f"HUB_DATABRICKS_{key.upper()}"
+        value = _env(environ, where)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = minimum - 1
+    if isinstance(value, bool) or number < minimum:
+        raise ProviderConfigError(f"{where} must be a whole number of {unit}, at least {minimum}.", provider=PROVIDER)
+    return number
+
+
 def max_response_bytes(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
     """The largest upstream body read, in bytes: ``[providers.databricks] max_response_bytes``,
     else ``HUB_DATABRICKS_MAX_RESPONSE_BYTES``, else 4 KiB per endpoint the endpoint limit allows
     and at least 20 MiB (20 MiB at the default 5,000). A larger body is refused unread."""
-    value: Any = config.get("max_response_bytes")
-    where = "[providers.databricks] max_response_bytes"
-    if value is None:
-        value, where = _env(environ, "HUB_DATABRICKS_MAX_RESPONSE_BYTES"), "HUB_DATABRICKS_MAX_RESPONSE_BYTES"
-    if value is None:
+    limit = _whole_number(config, environ, "max_response_bytes", 1024, "bytes")
+    if limit is None:
         return max(DEFAULT_MAX_RESPONSE_BYTES, max_endpoints(config, environ) * BYTES_PER_ENDPOINT)
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        limit = 0
-    if isinstance(value, bool) or limit < 1024:
-        raise ProviderConfigError(f"{where} must be a whole number of bytes, at least 1024.", provider=PROVIDER)
     return limit
 
 
 def max_endpoints(config: Mapping[str, Any], environ: Mapping[str, str]) -> int:
     """The most endpoints one workspace may list: ``[providers.databricks] max_endpoints``, else
     ``HUB_DATABRICKS_MAX_ENDPOINTS``, else 5,000. A longer list fails that workspace, unparsed."""
-    value: Any = config.get("max_endpoints")
-    where = "[providers.databricks] max_endpoints"
-    if value is None:
-        value, where = _env(environ, "HUB_DATABRICKS_MAX_ENDPOINTS"), "HUB_DATABRICKS_MAX_ENDPOINTS"
-    if value is None:
-        return DEFAULT_MAX_ENDPOINTS
-    try:
-        limit = int(value)
-    except (TypeError, ValueError):
-        limit = 0
-    if isinstance(value, bool) or limit < 1:
-        raise ProviderConfigError(f"{where} must be a whole number of endpoints, at least 1.", provider=PROVIDER)
-    return limit
+    limit = _whole_number(config, environ, "max_endpoints", 1, "endpoints")
+    return DEFAULT_MAX_ENDPOINTS if limit is None else limit
 
 
 def resolve_workspaces(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> list[WorkspaceConfig]:
