@@ -608,6 +608,45 @@ def bench_shared(count: int) -> None:
     row(f"forged {len(payload) / 1e6:.0f} MB Redis list: max /healthz latency", f"{stall:.0f} ms ({outcome})", "")
 
 
+def bench_metrics(rounds: int = 40, calls: int = 1000) -> None:
+    """The fast path called directly, with and without metrics (best of ``rounds`` x ``calls``)."""
+    from hub_core.api.fastpath import ModelHubFastPath
+    from hub_core.hub import Hub
+    from hub_core.metrics import HubMetrics
+    from hub_core.settings import HubSettings
+
+    print("3f. what /metrics costs the fast path (in-process, bundled catalog)", flush=True)
+
+    async def nothing(*_: Any) -> None:
+        return None
+
+    async def measure() -> dict[str, float]:
+        hub = Hub.from_settings(HubSettings(load_plugins="databricks"))
+        scope = {"type": "http", "path": "/public/model_hub", "method": "GET", "query_string": b"", "headers": []}
+        best: dict[str, float] = {}
+        try:
+            paths = {
+                "without": ModelHubFastPath(nothing, hub),
+                "with": ModelHubFastPath(nothing, hub, metrics=HubMetrics()),
+            }
+            for path in paths.values():
+                await path(scope, nothing, nothing)  # builds and caches the body
+            for _ in range(rounds):
+                for name, path in paths.items():
+                    started = time.perf_counter()
+                    for _ in range(calls):
+                        await path(scope, nothing, nothing)
+                    best[name] = min(best.get(name, 1e9), (time.perf_counter() - started) / calls)
+        finally:
+            await hub.aclose()
+        return best
+
+    best = asyncio.run(measure())
+    row("fast path without metrics", f"{best['without'] * 1e6:.1f} us")
+    row("fast path with metrics", f"{best['with'] * 1e6:.1f} us")
+    row("without / with", f"{best['without'] / best['with']:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -624,6 +663,7 @@ def main() -> None:
             "token",
             "loop",
             "shared",
+            "metrics",
         ],
     )
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
@@ -650,6 +690,7 @@ def main() -> None:
         "token": lambda: bench_token(500_000_000),
         "loop": lambda: bench_loop(args.loop),
         "shared": lambda: bench_shared(150_000),
+        "metrics": bench_metrics,
     }
     for name, step in steps.items():
         if args.only in (None, name):
