@@ -25,7 +25,7 @@ app = typer.Typer(
     name="hub",
     help="A model hub whose providers are plugins.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion
     pretty_exceptions_enable=False,
 )
 # Markup, emoji codes and highlighting are off: user and upstream text (a path with brackets,
@@ -137,6 +137,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
     access_log: Annotated[bool, typer.Option(help="Log one line per request.")] = True,
+    root_path: Annotated[str, typer.Option(help="Path prefix the hub is served under behind a proxy.")] = "",
+    proxy_headers: Annotated[bool, typer.Option(help="Trust X-Forwarded-Proto/For from --forwarded-allow-ips.")] = True,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated proxy IPs to trust ('*' for all); uvicorn's default otherwise."),
+    ] = None,
 ) -> None:
     """Serve the hub over HTTP."""
     import uvicorn
@@ -155,7 +161,11 @@ def serve(
         "port": port,
         "log_level": settings.log_level.lower(),
         "access_log": access_log,
+        "root_path": root_path,
+        "proxy_headers": proxy_headers,
     }
+    if forwarded_allow_ips is not None:
+        options["forwarded_allow_ips"] = forwarded_allow_ips
     if workers == 1:
         uvicorn.run(application, **options)
     else:  # each worker process builds its own app
@@ -344,4 +354,4 @@ def version() -> None:
 
 
 def main() -> None:
-    app()
+    app(prog_name="hub")

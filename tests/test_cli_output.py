@@ -88,3 +88,20 @@ def test_models_fit_a_terminal_80_columns_wide(monkeypatch):
     assert max(len(line) for line in lines) <= 80
     starts = {line.split()[0] for line in lines if line.strip()}
     assert all(g["model_group"] in starts for g in groups)  # every name whole, on its own line
+
+
+def test_show_completion_prints_a_bash_script() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", "from hub_core.cli import main; main()", "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "complete" in result.stdout and "_HUB_COMPLETE" in result.stdout.upper()
