@@ -152,7 +152,7 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     """The standalone hub app, as ``hub serve`` runs it."""
     # With a hub given, its settings are the ones that apply (the key check reads them too).
     settings = hub.settings if hub is not None else (settings or HubSettings())
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     hub = hub or Hub.from_settings(settings)
 
     @asynccontextmanager

@@ -118,7 +118,7 @@ def run_with_hub(work: Callable[[Any], Awaitable[T]]) -> T:
     try:
         # A failure is printed once, as the command's own error line; the log's copy of it (a
         # WARNING from the cache) is left out unless HUB_LOG_LEVEL asks for more than INFO does.
-        configure_logging(settings.log_level if settings.log_level.upper() != "INFO" else "ERROR")
+        configure_logging(settings.log_level if settings.log_level.upper() != "INFO" else "ERROR", settings.log_format)
         return asyncio.run(main())
     except HubError as error:
         fail(error.message)
@@ -161,6 +161,7 @@ def serve(
         "port": port,
         "log_level": settings.log_level.lower(),
         "access_log": access_log,
+        "log_config": None,  # create_app set logging up; uvicorn's lines use HUB_LOG_FORMAT too
         "root_path": root_path,
         "proxy_headers": proxy_headers,
     }

@@ -3,20 +3,71 @@ log line carries a credential: access-log query values and upstream header value
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
+from datetime import datetime, timezone
+from typing import IO, Any
 from urllib.parse import unquote_plus
 
 LIBRARY_LOGGERS = ("hub_core", "hub_databricks", "httpx", "httpcore", "uvicorn", "databricks.sdk")
+# uvicorn's loggers lose their own handlers and propagate, so its lines share the hub's format.
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FORMATS = ("text", "json")
+# LogRecord's own attributes; anything else on a record is an ``extra`` and goes into the JSON.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
-def configure_logging(level: str) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, then the record's extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class _HubHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root handler the hub installs; found again (not duplicated) on a second set-up."""
+
+
+def configure_logging(level: str, log_format: str = "text", stream: IO[str] | None = None) -> None:
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         raise ValueError(f"HUB_LOG_LEVEL={level!r} is not a log level; use DEBUG, INFO, WARNING or ERROR.")
-    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"HUB_LOG_FORMAT={log_format!r} is not a log format; use text or json.")
+    formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if isinstance(h, _HubHandler)]
+    if stream is not None:  # a new destination replaces the hub's handler
+        for handler in ours:
+            root.removeHandler(handler)
+        ours = []
+    if not ours and (stream is not None or not root.handlers):
+        ours = [_HubHandler(stream or sys.stderr)]
+        root.addHandler(ours[0])
+    for handler in ours:
+        handler.setFormatter(formatter)
+    if ours:  # as basicConfig would; a host's own root set-up keeps its level
+        root.setLevel(numeric)
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(numeric)
+    for name in UVICORN_LOGGERS:
+        target = logging.getLogger(name)
+        target.handlers.clear()
+        target.propagate = True
     redact_library_logs()
 
 

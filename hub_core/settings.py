@@ -38,6 +38,7 @@ class HubSettings(BaseSettings):
     disable_plugins: str = Field(default="", description="Blocklist of plugin names, comma-separated.")
     strict_plugins: bool = Field(default=False, description="Make a plugin that fails to load fatal.")
     log_level: str = "INFO"
+    log_format: str = Field(default="text", description="Log lines as 'text' or 'json' (one object per line).")
     catalog_path: Path | None = Field(default=None, description="Replace the bundled catalog.")
     discovery_timeout: float = Field(default=10.0, gt=0, description="Seconds one refresh may take.")
     cache_ttl: float = Field(default=300.0, ge=0)
