@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.params import Depends
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.middleware.gzip import GZipMiddleware
 
 from hub_core import __version__
 from hub_core.api import litellm_export, page, public, v1
@@ -142,6 +143,9 @@ def include_hub(
     # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
     limit = hub.settings.max_request_bytes
     app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else hub_paths(prefix))
+    if own_app:  # gzip for routed answers (inside HeadAsGet, so HEAD's headers match GET's); the
+        # fast path, outermost, serves its own precompressed bytes. A host app chooses its own.
+        app.add_middleware(GZipMiddleware, minimum_size=hub.settings.gzip_min_bytes)
     app.add_middleware(HeadAsGet, only=None if own_app else hub_paths(prefix))
     install_problem_handlers(app, own_app=own_app, routes=routes)
     redact_library_logs()
@@ -171,7 +175,9 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     metrics = HubMetrics()
     hub.cache.observer = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(ModelHubFastPath, hub=hub, enabled=not key_required, metrics=metrics)
+    app.add_middleware(
+        ModelHubFastPath, hub=hub, enabled=not key_required, metrics=metrics, gzip_min_bytes=settings.gzip_min_bytes
+    )
     app.add_api_route("/metrics", metrics_endpoint(metrics), methods=["GET"], include_in_schema=False)
     # What is alive now (modules, the catalog) lives as long as the process: keep the
     # garbage collector from walking it on every full collection.

@@ -38,6 +38,9 @@ class HubSettings(BaseSettings):
     disable_plugins: str = Field(default="", description="Blocklist of plugin names, comma-separated.")
     strict_plugins: bool = Field(default=False, description="Make a plugin that fails to load fatal.")
     log_level: str = "INFO"
+    gzip_min_bytes: int = Field(
+        default=1024, ge=0, description="Gzip response bodies of at least this many bytes, when the client accepts it."
+    )
     log_format: str = Field(default="text", description="Log lines as 'text' or 'json' (one object per line).")
     catalog_path: Path | None = Field(default=None, description="Replace the bundled catalog.")
     discovery_timeout: float = Field(default=10.0, gt=0, description="Seconds one refresh may take.")

@@ -10,6 +10,7 @@ dependencies always goes through FastAPI, so its auth always runs.
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from urllib.parse import parse_qsl
@@ -24,11 +25,35 @@ from hub_core.metrics import HubMetrics
 PATH = "/public/model_hub"
 METHODS = ("GET", "HEAD")  # HEAD: the same headers, no body
 _VALID_PROVIDER = re.compile(PROVIDER_NAME)
+_GZIP_CACHE = 64  # compressed bodies kept, keyed by their identity ETag (one per provider/filter)
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """``gzip`` (or ``*``) listed in Accept-Encoding with a non-zero q."""
+    for item in (accept_encoding or "").split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            q = params.strip().lower().removeprefix("q=").strip() if params.strip().lower().startswith("q=") else "1"
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
 
 
 class ModelHubFastPath:
-    def __init__(self, app: ASGIApp, hub: Hub, *, enabled: bool = True, metrics: HubMetrics | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        hub: Hub,
+        *,
+        enabled: bool = True,
+        metrics: HubMetrics | None = None,
+        gzip_min_bytes: int = 1024,
+    ) -> None:
         self.app = app
+        self.gzip_min_bytes = gzip_min_bytes
+        self._gzipped: dict[str, bytes] = {}  # identity ETag -> gzip body: compressed once per refresh
         self.hub = hub
         self.enabled = enabled
         self.metrics = metrics  # told about the answers given here; the rest pass its middleware
@@ -50,6 +75,12 @@ class ModelHubFastPath:
             return
         headers = freshness.headers()
         etag = headers.get("ETag")  # none on an answer that left a failing provider out
+        headers["Vary"] = "Accept-Encoding"
+        if len(body) >= self.gzip_min_bytes and accepts_gzip(_header(scope, b"accept-encoding")):
+            body = self._gzip(etag, body)
+            headers["Content-Encoding"] = "gzip"
+            if etag is not None:  # a distinct ETag per encoding: caches never mix the two bodies
+                etag = headers["ETag"] = etag[:-1] + '-gzip"'
         if_none_match = _header(scope, b"if-none-match")
         fresh = etag is not None and if_none_match and (etag in if_none_match or if_none_match.strip() == "*")
         status = 304 if fresh else 200
@@ -60,6 +91,16 @@ class ModelHubFastPath:
         await send_sliced(send, body if status == 200 and scope["method"] == "GET" else b"")
         if self.metrics is not None:
             self.metrics.observe_request(scope["method"], PATH, status, time.perf_counter() - started)
+
+    def _gzip(self, etag: str | None, body: bytes) -> bytes:
+        if etag is None:
+            return gzip.compress(body, compresslevel=6)
+        cached = self._gzipped.get(etag)
+        if cached is None:
+            if len(self._gzipped) >= _GZIP_CACHE:
+                self._gzipped.clear()
+            cached = self._gzipped[etag] = gzip.compress(body, compresslevel=6, mtime=0)
+        return cached
 
     @staticmethod
     def _plain_query(query_string: bytes) -> tuple[str | None, bool] | None:
