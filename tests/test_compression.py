@@ -85,3 +85,16 @@ def test_setting_reads_the_environment(monkeypatch) -> None:
 def test_accept_encoding_parsing() -> None:
     assert accepts_gzip("gzip") and accepts_gzip("br, gzip;q=0.5") and accepts_gzip("*")
     assert not accepts_gzip(None) and not accepts_gzip("") and not accepts_gzip("gzip;q=0") and not accepts_gzip("br")
+
+
+async def test_br_when_installed_and_accepted(workspace) -> None:
+    import pytest
+
+    brotli = pytest.importorskip("brotli")
+    async with client(create_app(hub=databricks_hub())) as c:
+        plain = await raw_get(c, PATH, **{"Accept-Encoding": "identity"})
+        br = await raw_get(c, PATH, **{"Accept-Encoding": "gzip, br"})
+        no_br = await raw_get(c, PATH, **{"Accept-Encoding": "gzip, br;q=0"})
+    assert br.headers["content-encoding"] == "br" and br.headers["etag"].endswith('-br"')
+    assert json.loads(brotli.decompress(br._raw)) == json.loads(plain._raw)  # type: ignore[attr-defined]
+    assert no_br.headers["content-encoding"] == "gzip"

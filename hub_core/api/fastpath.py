@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,17 +29,34 @@ _VALID_PROVIDER = re.compile(PROVIDER_NAME)
 _GZIP_CACHE = 64  # compressed bodies kept, keyed by their identity ETag (one per provider/filter)
 
 
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """``gzip`` (or ``*``) listed in Accept-Encoding with a non-zero q."""
+def accepts(coding: str, accept_encoding: str | None) -> bool:
+    """``coding`` (or ``*``) listed in Accept-Encoding with a non-zero q."""
     for item in (accept_encoding or "").split(","):
-        coding, _, params = item.partition(";")
-        if coding.strip().lower() in ("gzip", "*"):
+        name, _, params = item.partition(";")
+        if name.strip().lower() in (coding, "*"):
             q = params.strip().lower().removeprefix("q=").strip() if params.strip().lower().startswith("q=") else "1"
             try:
                 return float(q) > 0
             except ValueError:
                 return False
     return False
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    return accepts("gzip", accept_encoding)
+
+
+def _brotli() -> Callable[[bytes], bytes] | None:
+    """brotli's compress, when the optional ``hub-core[br]`` extra is installed (imported lazily)."""
+    try:
+        import brotli  # type: ignore[import-untyped, import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    return lambda body: bytes(brotli.compress(body, quality=5))
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 class ModelHubFastPath:
@@ -53,7 +71,9 @@ class ModelHubFastPath:
     ) -> None:
         self.app = app
         self.gzip_min_bytes = gzip_min_bytes
-        self._gzipped: dict[str, bytes] = {}  # identity ETag -> gzip body: compressed once per refresh
+        self._encoded: dict[tuple[str, str], bytes] = {}  # (identity ETag, coding) -> body: once per refresh
+        br = _brotli()
+        self._codings: list[tuple[str, Callable[[bytes], bytes]]] = [*([("br", br)] if br else []), ("gzip", _gzip)]
         self.hub = hub
         self.enabled = enabled
         self.metrics = metrics  # told about the answers given here; the rest pass its middleware
@@ -76,11 +96,15 @@ class ModelHubFastPath:
         headers = freshness.headers()
         etag = headers.get("ETag")  # none on an answer that left a failing provider out
         headers["Vary"] = "Accept-Encoding"
-        if len(body) >= self.gzip_min_bytes and accepts_gzip(_header(scope, b"accept-encoding")):
-            body = self._gzip(etag, body)
-            headers["Content-Encoding"] = "gzip"
-            if etag is not None:  # a distinct ETag per encoding: caches never mix the two bodies
-                etag = headers["ETag"] = etag[:-1] + '-gzip"'
+        accept_encoding = _header(scope, b"accept-encoding")
+        if len(body) >= self.gzip_min_bytes and accept_encoding:
+            for coding, compress in self._codings:  # br first when installed and accepted
+                if accepts(coding, accept_encoding):
+                    body = self._encode(etag, coding, compress, body)
+                    headers["Content-Encoding"] = coding
+                    if etag is not None:  # a distinct ETag per encoding: caches never mix the bodies
+                        etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'
+                    break
         if_none_match = _header(scope, b"if-none-match")
         fresh = etag is not None and if_none_match and (etag in if_none_match or if_none_match.strip() == "*")
         status = 304 if fresh else 200
@@ -92,14 +116,14 @@ class ModelHubFastPath:
         if self.metrics is not None:
             self.metrics.observe_request(scope["method"], PATH, status, time.perf_counter() - started)
 
-    def _gzip(self, etag: str | None, body: bytes) -> bytes:
+    def _encode(self, etag: str | None, coding: str, compress: Callable[[bytes], bytes], body: bytes) -> bytes:
         if etag is None:
-            return gzip.compress(body, compresslevel=6)
-        cached = self._gzipped.get(etag)
+            return compress(body)
+        cached = self._encoded.get((etag, coding))
         if cached is None:
-            if len(self._gzipped) >= _GZIP_CACHE:
-                self._gzipped.clear()
-            cached = self._gzipped[etag] = gzip.compress(body, compresslevel=6, mtime=0)
+            if len(self._encoded) >= _GZIP_CACHE:
+                self._encoded.clear()
+            cached = self._encoded[(etag, coding)] = compress(body)
         return cached
 
     @staticmethod
