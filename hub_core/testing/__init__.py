@@ -74,3 +74,17 @@ async def app_client(target: Hub | FastAPI, base_url: str = "http://hub.test") -
             hub = getattr(app.state, "hub_core", None)
             if isinstance(hub, Hub):
                 await hub.aclose()
+
+
+from hub_core.testing.upstream import FakeUpstream, Reply, Request  # noqa: E402
+
+__all__ = [
+    "FakeUpstream",
+    "Reply",
+    "Request",
+    "app_client",
+    "bundled_catalog",
+    "fresh_registry",
+    "make_hub",
+    "registered",
+]
