@@ -1,6 +1,8 @@
 """hub-core: a model hub whose providers are plugins.
 
-What plugins may import lives here: the ``hookimpl`` marker, the models and the errors.
+What plugins may import lives here: the ``hookimpl`` marker, the models, the errors,
+``Catalog`` and, for ``provider_routes``, ``HubDep`` (a FastAPI dependency that
+reaches the hub) and ``cached_response`` (freshness headers and 304s).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hub_core.errors import (
+    PROBLEM_MEDIA_TYPE,
     BadRequestError,
     HubError,
     ProviderAuthError,
@@ -33,17 +36,23 @@ from hub_core.redact import REDACTED, Redactor
 
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
+    from hub_core.api.deps import HubDep
     from hub_core.api.public import cached_response
+    from hub_core.catalog import CAPABILITY_FLAGS, Catalog
     from hub_core.http import get_json
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CAPABILITY_FLAGS",
+    "PROBLEM_MEDIA_TYPE",
     "REDACTED",
     "BadRequestError",
+    "Catalog",
     "Deployment",
     "Endpoint",
     "EndpointList",
+    "HubDep",
     "HubError",
     "ModelGroup",
     "ProviderAuthError",
@@ -68,6 +77,9 @@ __all__ = [
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.
 _LAZY = {
+    "CAPABILITY_FLAGS": "hub_core.catalog",
+    "Catalog": "hub_core.catalog",
+    "HubDep": "hub_core.api.deps",
     "body_schema": "hub_core.api.bodies",
     "cached_response": "hub_core.api.public",
     "get_json": "hub_core.http",

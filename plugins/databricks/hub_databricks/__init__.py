@@ -10,8 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from hub_core import Endpoint, ModelGroup, ProviderInfo, Target, hookimpl
-from hub_core.catalog import Catalog
+from hub_core import Catalog, Endpoint, ModelGroup, ProviderInfo, Target, hookimpl
 
 __version__ = "0.1.0"
 

@@ -40,9 +40,15 @@ import httpcore
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 
-from hub_core import Endpoint, EndpointList, HubError, ProviderError, ProviderUnavailableError
-from hub_core.api.deps import HubDep
-from hub_core.errors import PROBLEM_MEDIA_TYPE
+from hub_core import (
+    PROBLEM_MEDIA_TYPE,
+    Endpoint,
+    EndpointList,
+    HubDep,
+    HubError,
+    ProviderError,
+    ProviderUnavailableError,
+)
 from hub_databricks.client import WorkspaceClient
 from hub_databricks.config import PROVIDER, WorkspaceConfig, max_endpoints, max_response_bytes
 from hub_databricks.parse import parse_endpoints_off_loop

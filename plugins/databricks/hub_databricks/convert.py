@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub_core import Endpoint, ModelGroup, live_model_group
-from hub_core.catalog import CAPABILITY_FLAGS, Catalog
+from hub_core import CAPABILITY_FLAGS, Catalog, Endpoint, ModelGroup, live_model_group
 from hub_databricks.config import PROVIDER
 from hub_databricks.parse import served_entities
 

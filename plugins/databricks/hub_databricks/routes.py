@@ -12,8 +12,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from hub_core import Endpoint, EndpointList, body_schema, cached_response, json_body
-from hub_core.api.deps import HubDep
+from hub_core import Endpoint, EndpointList, HubDep, body_schema, cached_response, json_body
 from hub_databricks import byo
 from hub_databricks.config import PROVIDER
 
