@@ -173,12 +173,15 @@ async def test_a_large_body_goes_out_in_slices_and_arrives_whole() -> None:
 async def test_the_sliced_routes_send_the_whole_body_and_honour_if_none_match(big: FakeWorkspace) -> None:
     hub = databricks_hub()
     async with app_client(hub) as client:
-        legacy = await client.get("/public/databricks/serving_endpoints")
+        identity = {"Accept-Encoding": "identity"}
+        legacy = await client.get("/public/databricks/serving_endpoints", headers=identity)
+        gzipped = await client.get("/public/databricks/serving_endpoints", headers={"Accept-Encoding": "gzip"})
         again = await client.get(
             "/public/databricks/serving_endpoints", headers={"If-None-Match": legacy.headers["etag"]}
         )
         hub_body = await client.get("/public/model_hub", params={"provider": "databricks"})  # the fast path
     assert len(legacy.content) > SLICE and int(legacy.headers["content-length"]) == len(legacy.content)
+    assert gzipped.headers["content-encoding"] == "gzip" and gzipped.content == legacy.content
     assert again.status_code == 304 and again.content == b""
     view = await hub.view("databricks")
     assert len(hub_body.content) > SLICE and hub_body.content == MODEL_GROUPS.dump_json(view.groups)
