@@ -8,12 +8,14 @@ and one ``[providers.<name>]`` table per provider.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -22,6 +24,21 @@ from pydantic_settings import (
 
 class SettingsError(ValueError):
     """The hub's settings cannot be read; the message says which and why."""
+
+
+class _NamedEnvSource(EnvSettingsSource):
+    """The environment source, with a parse error that names the variable and what to set instead."""
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            return super().__call__()
+        except ValueError as error:
+            found = re.search(r'field "(\w+)"', str(error))
+            name = f"HUB_{found.group(1).upper()}" if found else "A HUB_* variable"
+            raise SettingsError(
+                f"{name} cannot be parsed: it takes JSON (for example HUB_PROVIDERS='{{\"databricks\": {{}}}}'). "
+                "Fix or unset it, or move the value into the TOML file named by HUB_CONFIG."
+            ) from None
 
 
 def _split(value: str | None) -> list[str]:
@@ -83,11 +100,15 @@ class HubSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        toml_path = os.environ.get("HUB_CONFIG")
+        env = _NamedEnvSource(settings_cls) if isinstance(env_settings, EnvSettingsSource) else env_settings
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env]
+        # HubSettings(config=...) names the TOML file as HUB_CONFIG does, and wins over it.
+        given = getattr(init_settings, "init_kwargs", {}).get("config")
+        toml_path = str(given) if given else os.environ.get("HUB_CONFIG")
         if toml_path:
             if not Path(toml_path).is_file():
-                raise SettingsError(f"HUB_CONFIG names {toml_path!r}, which is not a readable file.")
+                where = "HubSettings(config=...)" if given else "HUB_CONFIG"
+                raise SettingsError(f"{where} names {toml_path!r}, which is not a readable file.")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
         return tuple(sources)
 

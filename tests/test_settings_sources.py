@@ -1,0 +1,37 @@
+"""Settings sources: a bad environment value names its variable; config= names the TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hub_core.settings import HubSettings, SettingsError
+
+
+def test_unparseable_providers_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUB_PROVIDERS", "not json")
+    with pytest.raises(SettingsError) as caught:
+        HubSettings()
+    assert "HUB_PROVIDERS" in str(caught.value) and "JSON" in str(caught.value)
+
+
+def test_config_keyword_reads_the_toml_file(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('cache_ttl = 42\n[providers.databricks]\nhost = "https://adb-1.azuredatabricks.net"\n')
+    settings = HubSettings(config=toml)
+    assert settings.cache_ttl == 42
+    assert settings.providers["databricks"]["host"] == "https://adb-1.azuredatabricks.net"
+
+
+def test_config_keyword_wins_over_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from_env, given = tmp_path / "env.toml", tmp_path / "given.toml"
+    from_env.write_text("cache_ttl = 1\n")
+    given.write_text("cache_ttl = 2\n")
+    monkeypatch.setenv("HUB_CONFIG", str(from_env))
+    assert HubSettings(config=given).cache_ttl == 2
+
+
+def test_config_keyword_naming_a_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"HubSettings\(config=\.\.\.\)"):
+        HubSettings(config=tmp_path / "absent.toml")
