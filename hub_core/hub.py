@@ -550,7 +550,7 @@ class Hub:
         bodies = [await v.body_where(available) for v in views]
         if len(views) == 1 and available is None:
             return bodies[0], self.freshness(views)
-        etag = _combined_etag(views) + ("" if available is None else f"-{available}")
+        etag = _combined_etag(views) + {None: "", True: "-available", False: "-unavailable"}[available]
         if len(bodies) == 1:
             return bodies[0], self.freshness(views, etag)
         key = (tuple(id(b) for b in bodies), available)

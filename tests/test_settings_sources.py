@@ -35,3 +35,14 @@ def test_config_keyword_wins_over_the_environment(tmp_path: Path, monkeypatch: p
 def test_config_keyword_naming_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"HubSettings\(config=\.\.\.\)"):
         HubSettings(config=tmp_path / "absent.toml")
+
+
+async def test_availability_etags_say_what_they_select() -> None:
+    from hub_core.hub import Hub
+
+    hub = Hub.from_settings(HubSettings(load_plugins=""))
+    try:
+        etags = {available: (await hub.model_hub_body(available=available))[1].etag for available in (True, False)}
+    finally:
+        await hub.aclose()
+    assert etags[True].endswith("-available") and etags[False].endswith("-unavailable")
