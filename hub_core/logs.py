@@ -68,6 +68,8 @@ def configure_logging(level: str, log_format: str = "text", stream: IO[str] | No
         target = logging.getLogger(name)
         target.handlers.clear()
         target.propagate = True
+        target.disabled = False  # a dictConfig with disable_existing_loggers (uvicorn's, a host's) mutes it
+        target.setLevel(logging.NOTSET)  # the hub's level governs
     redact_library_logs()
 
 

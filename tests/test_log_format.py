@@ -19,13 +19,20 @@ def stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     monkeypatch.setattr(root, "handlers", [])
     monkeypatch.setattr(root, "level", root.level)
     saved = {
-        n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate)
+        n: (
+            logging.getLogger(n).handlers[:],
+            logging.getLogger(n).propagate,
+            logging.getLogger(n).disabled,
+            logging.getLogger(n).level,
+        )
         for n in ("uvicorn", "uvicorn.access", "uvicorn.error")
     }
     yield io.StringIO()
-    for name, (handlers, propagate) in saved.items():
+    for name, (handlers, propagate, disabled, level) in saved.items():
         logging.getLogger(name).handlers[:] = handlers
         logging.getLogger(name).propagate = propagate
+        logging.getLogger(name).disabled = disabled
+        logging.getLogger(name).setLevel(level)
 
 
 def lines(buffer: io.StringIO) -> list[str]:
@@ -45,6 +52,8 @@ def test_uvicorn_lines_go_through_the_json_formatter(stream: io.StringIO) -> Non
     # uvicorn's own dictConfig gives these loggers handlers and propagate=False; set-up undoes that.
     logging.getLogger("uvicorn.error").addHandler(logging.StreamHandler(io.StringIO()))
     logging.getLogger("uvicorn.access").propagate = False
+    logging.getLogger("uvicorn.access").disabled = True  # as a dictConfig with disable_existing_loggers leaves it
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
     configure_logging("INFO", "json", stream=stream)
     logging.getLogger("uvicorn.error").info("Started server process [%d]", 42)
     logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/%s" %d', "1.2.3.4", "GET", "/healthz", "1.1", 200)
