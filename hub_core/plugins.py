@@ -211,6 +211,15 @@ def load_plugins(
     for ep in found:
         by_name.setdefault(ep.name, []).append(ep)
 
+    unknown = sorted((allow or set()) - set(by_name))
+    if unknown:
+        logger.warning(
+            "HUB_LOAD_PLUGINS names %s, which %s not installed; installed plugins: %s. "
+            "Fix the names, or unset HUB_LOAD_PLUGINS to load every installed plugin.",
+            ", ".join(unknown),
+            "is" if len(unknown) == 1 else "are",
+            ", ".join(sorted(by_name)) or "none",
+        )
     for name, eps in sorted(by_name.items()):
         distribution, version = _distribution(eps[0])
         if allow is not None and name not in allow:

@@ -129,3 +129,17 @@ def test_registering_the_same_name_twice_in_process_is_refused():
     registry = fresh_registry({"x": StaticProvider("x")})
     with pytest.raises(DuplicateProviderError):
         registry.register(StaticProvider("x"), "x")
+
+
+def test_an_allowlist_naming_no_installed_plugin_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="hub_core.plugins"):
+        registry = load_plugins(HubSettings(load_plugins="nope"), entry_points=[ep("good", GOOD)])
+    assert registry.loaded() == []
+    (record,) = [r for r in caplog.records if "HUB_LOAD_PLUGINS" in r.getMessage()]
+    assert "nope" in record.getMessage() and "installed plugins: good" in record.getMessage()
+
+
+def test_an_allowlist_of_installed_plugins_is_not_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="hub_core.plugins"):
+        load_plugins(HubSettings(load_plugins="good"), entry_points=[ep("good", GOOD)])
+    assert not [r for r in caplog.records if "HUB_LOAD_PLUGINS" in r.getMessage()]
