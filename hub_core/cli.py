@@ -97,7 +97,10 @@ def load_settings() -> HubSettings:
 
 def _one_line(error: BaseException) -> str:
     if isinstance(error, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
+        return "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"].removeprefix("Value error, ")
+            for e in error.errors(include_input=False)
+        )
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 

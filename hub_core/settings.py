@@ -115,7 +115,10 @@ class HubSettings(BaseSettings):
     @model_validator(mode="after")
     def _refresh_ahead_inside_ttl(self) -> HubSettings:
         if self.refresh_ahead and self.refresh_ahead >= self.cache_ttl:
-            raise ValueError("refresh_ahead must be shorter than cache_ttl (it is how long before expiry to refresh)")
+            raise ValueError(
+                f"HUB_REFRESH_AHEAD ({self.refresh_ahead:g} s) must be shorter than HUB_CACHE_TTL "
+                f"({self.cache_ttl:g} s): it is how long before a list goes stale to refresh it"
+            )
         return self
 
     @property

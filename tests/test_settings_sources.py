@@ -46,3 +46,15 @@ async def test_availability_etags_say_what_they_select() -> None:
     finally:
         await hub.aclose()
     assert etags[True].endswith("-available") and etags[False].endswith("-unavailable")
+
+
+def test_refresh_ahead_past_the_ttl_names_both_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hub_core.cli import app
+
+    monkeypatch.setenv("HUB_REFRESH_AHEAD", "400")
+    result = CliRunner().invoke(app, ["providers"])
+    assert result.exit_code != 0
+    assert "HUB_REFRESH_AHEAD (400 s) must be shorter than HUB_CACHE_TTL (300 s)" in result.output
+    assert ": Value error" not in result.output
