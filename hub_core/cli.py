@@ -231,7 +231,12 @@ def endpoints(
         title=f"{provider} ({result['source']})",
     )
     for e in result["endpoints"]:
-        state = e["state"] or ("READY" if e["available"] else "NOT_READY")
+        if e["state"]:
+            state = e["state"]
+        elif result["source"] != "live":  # a catalog entry: known, not deployed anywhere the hub looked
+            state = "not deployed"
+        else:
+            state = "READY" if e["available"] else "NOT_READY"
         if e["state_reason"]:
             state += f" ({e['state_reason']})"
         table.add_row(*cells(e["name"], e["mode"] or "-", state, e["served_by"] or "-", e["target"] or "-"))

@@ -1,4 +1,4 @@
-"""Settings sources: a bad environment value names its variable; config= names the TOML file."""
+"""What an operator is told: errors name their variable, config= is honoured, ETags and states mean what they say."""
 
 from __future__ import annotations
 
@@ -58,3 +58,15 @@ def test_refresh_ahead_past_the_ttl_names_both_variables(monkeypatch: pytest.Mon
     assert result.exit_code != 0
     assert "HUB_REFRESH_AHEAD (400 s) must be shorter than HUB_CACHE_TTL (300 s)" in result.output
     assert ": Value error" not in result.output
+
+
+def test_catalog_entries_are_not_shown_as_ready(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hub_core.cli import app
+
+    monkeypatch.setenv("HUB_LOAD_PLUGINS", "databricks")  # installed, no workspace configured
+    result = CliRunner().invoke(app, ["endpoints", "databricks"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "catalog" in result.output and "not deployed" in result.output
+    assert "READY" not in result.output
