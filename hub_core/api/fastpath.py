@@ -10,6 +10,7 @@ dependencies always goes through FastAPI, so its auth always runs.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
 import time
@@ -100,7 +101,7 @@ class ModelHubFastPath:
         if len(body) >= self.gzip_min_bytes and accept_encoding:
             for coding, compress in self._codings:  # br first when installed and accepted
                 if accepts(coding, accept_encoding):
-                    body = self._encode(etag, coding, compress, body)
+                    body = await self._encode(etag, coding, compress, body)
                     headers["Content-Encoding"] = coding
                     if etag is not None:  # a distinct ETag per encoding: caches never mix the bodies
                         etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'
@@ -116,14 +117,15 @@ class ModelHubFastPath:
         if self.metrics is not None:
             self.metrics.observe_request(scope["method"], PATH, status, time.perf_counter() - started)
 
-    def _encode(self, etag: str | None, coding: str, compress: Callable[[bytes], bytes], body: bytes) -> bytes:
-        if etag is None:
-            return compress(body)
-        cached = self._encoded.get((etag, coding))
+    async def _encode(self, etag: str | None, coding: str, compress: Callable[[bytes], bytes], body: bytes) -> bytes:
+        """The compressed body, made off the event loop (megabytes at large sizes) and kept per ETag."""
+        cached = self._encoded.get((etag, coding)) if etag is not None else None
         if cached is None:
-            if len(self._encoded) >= _GZIP_CACHE:
-                self._encoded.clear()
-            cached = self._encoded[(etag, coding)] = compress(body)
+            cached = await asyncio.to_thread(compress, body)
+            if etag is not None:
+                if len(self._encoded) >= _GZIP_CACHE:
+                    self._encoded.clear()
+                self._encoded[(etag, coding)] = cached
         return cached
 
     @staticmethod
