@@ -586,11 +586,13 @@ def bench_shared(count: int) -> None:
     print(f"8. a forged list of {count:,} tiny endpoints in Redis, no signing key", flush=True)
     import redis
 
-    from hub_core.hub import EndpointListCodec
-    from hub_core.models import Endpoint
+    from hub_core.hub import DiscoveryCodec
+    from hub_core.models import Discovery, Endpoint
 
     endpoint = Endpoint(provider="databricks", name="forged", target="default", served_by="foundation")
-    payload = EndpointListCodec().encode([endpoint.model_copy(update={"name": f"e{i}"}) for i in range(count)])
+    payload = DiscoveryCodec().encode(
+        Discovery(endpoints=[endpoint.model_copy(update={"name": f"e{i}"}) for i in range(count)])
+    )
     with redis_server() as (redis_url, _), fake_workspace(2, scenario="rich") as url:
         client = redis.Redis.from_url(redis_url)
         # Dated ahead (within the allowed clock skew) so that the replica adopts it on its first read.

@@ -23,6 +23,7 @@ from hub_core.gcpause import gc_paused, without_gc
 from hub_core.hookspecs import hookimpl
 from hub_core.models import (
     Deployment,
+    Discovery,
     Endpoint,
     EndpointList,
     ModelGroup,
@@ -33,6 +34,7 @@ from hub_core.models import (
     live_model_group,
 )
 from hub_core.redact import REDACTED, Redactor
+from hub_core.workers import DaemonWorkers, WorkersBusyError
 
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
@@ -49,7 +51,9 @@ __all__ = [
     "REDACTED",
     "BadRequestError",
     "Catalog",
+    "DaemonWorkers",
     "Deployment",
+    "Discovery",
     "Endpoint",
     "EndpointList",
     "HubDep",
@@ -65,6 +69,7 @@ __all__ = [
     "ServedEntity",
     "Target",
     "UnknownProviderError",
+    "WorkersBusyError",
     "__version__",
     "body_schema",
     "cached_response",

@@ -65,7 +65,7 @@ def build_router(
         _collect(routes, part, DEFAULT_API_PREFIX)
     for name in hub.registry.loaded():
         try:
-            extra = hub.registry.call_sync(name, "provider_routes")
+            extra = hub.registry.hooks(name).provider_routes()
         except Exception:
             logger.exception("Provider %r failed to give its routes; they are left out", name)
             continue

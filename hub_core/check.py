@@ -60,7 +60,7 @@ async def check_target(hub: Hub, provider: str, target: Target) -> CheckResult:
     base: dict[str, Any] = {"provider": provider, "target": target.name, "url": target.url}
     started = time.perf_counter()
     try:
-        endpoints = await asyncio.wait_for(hub._discover(provider, target), timeout=deadline)
+        discovery = await asyncio.wait_for(hub._discover(provider, target), timeout=deadline)
     except asyncio.TimeoutError:
         message = f"No answer within the {deadline:g} s deadline (HUB_DISCOVERY_TIMEOUT)."
         return CheckResult(**base, status="failed", seconds=_since(started), message=message)
@@ -69,8 +69,10 @@ async def check_target(hub: Hub, provider: str, target: Target) -> CheckResult:
     except Exception as error:  # a plugin bug is this target's failure, not the command's
         message = f"Provider {provider!r} raised {type(error).__name__} while discovering {target.name!r}."
         return CheckResult(**base, status="failed", seconds=_since(started), message=message)
-    count = len(endpoints)
+    count = len(discovery.endpoints)
     message = f"{count} endpoint{'' if count == 1 else 's'} listed."
+    if discovery.warnings:
+        message += " Partial: " + "; ".join(discovery.warnings)
     return CheckResult(**base, status="ok", endpoints=count, seconds=_since(started), message=message)
 
 

@@ -6,6 +6,10 @@ is by provider name, never by registration order), and a hookimpl may accept any
 subset of the arguments listed here. ``configured_targets``, ``discover_endpoints``,
 ``to_model_group`` and ``litellm_params`` may be ``async def``; ``provider_info`` and ``provider_routes``
 run while the app is being built, outside any event loop, and must be plain functions.
+
+A plain (blocking) ``configured_targets`` or ``discover_endpoints`` runs on the provider's own
+few daemon threads with the hub's deadline applied, so it can block without stalling the event
+loop or another provider. ``async def`` ones run on the event loop and must not block.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from hub_core.catalog import Catalog
-    from hub_core.models import Endpoint, ModelGroup, ProviderInfo, Target
+    from hub_core.models import Discovery, Endpoint, ModelGroup, ProviderInfo, Target
 
 PROJECT = "hub_core"
 
@@ -42,7 +46,9 @@ def configured_targets(config: Mapping[str, Any]) -> list[Target] | Awaitable[li
 
     An empty list means "installed but not configured": the hub then serves the
     bundled catalog's entries for this provider. Raise ``ProviderConfigError``
-    for a configuration that is wrong or ambiguous.
+    for a configuration that is wrong or ambiguous (remembered until the targets are
+    next re-read); any other error counts as transient and is retried on the next request.
+    The hub asks again every ``HUB_TARGETS_TTL`` seconds, so targets may change without a restart.
 
     :param config: this provider's table from the hub's TOML file
         (``[providers.<name>]``), or an empty mapping.
@@ -50,25 +56,32 @@ def configured_targets(config: Mapping[str, Any]) -> list[Target] | Awaitable[li
 
 
 @hookspec
-def discover_endpoints(target: Target) -> list[Endpoint] | Awaitable[list[Endpoint]]:
+def discover_endpoints(
+    target: Target,
+) -> list[Endpoint] | Discovery | Awaitable[list[Endpoint]] | Awaitable[Discovery]:
     """Return the endpoints deployed in one target, as they are right now.
 
     Raise ``ProviderError`` (or a subclass) with a message for humans when the
-    upstream refuses or fails; the hub reports it for this provider only.
+    upstream refuses or fails; the hub reports it for this provider only. Return a
+    ``Discovery`` with ``warnings`` for a partial answer (one list call denied, the rest fine).
 
     :param target: one of the targets returned by ``configured_targets``.
     """
 
 
 @hookspec
-def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup | Awaitable[ModelGroup | None] | None:
+def to_model_group(
+    endpoint: Endpoint, catalog: Catalog, target: Target | None
+) -> ModelGroup | Awaitable[ModelGroup | None] | None:
     """Return the model-hub entry for one endpoint, or ``None`` to hide it.
 
     Optional: without it the hub builds the entry from the endpoint's generic
-    fields and the catalog.
+    fields and the catalog. Entries of one provider with the same ``model_group`` are
+    merged into one, with one deployment each, unless their ``model`` differs.
 
     :param endpoint: an endpoint returned by ``discover_endpoints``.
     :param catalog: the price and context-window catalog, for lookups.
+    :param target: the target the endpoint was discovered in (``None`` for catalog entries).
     """
 
 

@@ -23,17 +23,18 @@ from pydantic import TypeAdapter
 
 from hub_core.cache import Cached, CachePolicy, DiscoveryCache
 from hub_core.catalog import Catalog, catalog_fields
+from hub_core.dispatch import Converter
 from hub_core.errors import (
     HubError,
     NotFoundError,
     ProviderConfigError,
-    ProviderError,
     ProviderUnavailableError,
     UnknownProviderError,
 )
 from hub_core.gcpause import gc_paused, without_gc
 from hub_core.models import (
     Deployment,
+    Discovery,
     Endpoint,
     EndpointList,
     ModelGroup,
@@ -91,6 +92,7 @@ class ProviderView:
     fetched_at: float | None
     stale: bool = False
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def _once(self, name: str, make: Callable[[], Any]) -> Any:
@@ -157,6 +159,8 @@ def dump_in_chunks(adapter: TypeAdapter[list[Any]], items: list[Any]) -> bytes:
 
 
 FAILED_HEADER = "X-Hub-Failed-Providers"
+WARNINGS_HEADER = "X-Hub-Partial-Providers"
+"""Providers whose answer is partial (``warnings``): it stays cacheable, as the gap may last."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,7 @@ class Freshness:
     fetched_at: float | None
     max_age: int
     failed: tuple[str, ...] = ()
+    warned: tuple[str, ...] = ()
 
     def variant(self, *parts: str) -> Freshness:
         """The same freshness for another representation of the data (a page, a filter)."""
@@ -191,25 +196,73 @@ class Freshness:
         if self.failed:
             del headers["ETag"]
             headers[FAILED_HEADER] = ", ".join(self.failed)
+        if self.warned:
+            headers[WARNINGS_HEADER] = ", ".join(self.warned)
         if self.fetched_at is not None:
             headers["Age"] = str(max(0, int(now - self.fetched_at)))
         return headers
 
 
-class EndpointListCodec:
-    """Endpoints to bytes and back for the shared cache, keeping each endpoint's raw payload."""
+class DiscoveryCodec:
+    """A discovery to bytes and back for the shared cache, keeping each endpoint's raw payload.
 
-    def encode(self, value: list[Endpoint]) -> bytes:
+    Without warnings it is the plain endpoint array; with them, ``{"endpoints": [...], "warnings": [...]}``.
+    """
+
+    def encode(self, value: Discovery) -> bytes:
         # ``CHUNK`` endpoints per orjson call (the same bytes as one call), so a worker thread
         # encoding a large list gives the event loop the GIL between calls.
+        items = value.endpoints
         parts = [
-            orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in value[i : i + CHUNK]])[1:-1]
-            for i in range(0, len(value), CHUNK)
+            orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in items[i : i + CHUNK]])[1:-1]
+            for i in range(0, len(items), CHUNK)
         ]
-        return b"[" + b",".join(parts) + b"]"
+        array = b"[" + b",".join(parts) + b"]"
+        if not value.warnings:
+            return array
+        return b'{"warnings":' + orjson.dumps(value.warnings) + b',"endpoints":' + array + b"}"
 
-    def decode(self, payload: bytes) -> list[Endpoint]:
-        return [Endpoint.model_validate(item) for item in orjson.loads(payload)]
+    def decode(self, payload: bytes) -> Discovery:
+        data = orjson.loads(payload)
+        if isinstance(data, dict):
+            warnings, items = data.get("warnings"), data.get("endpoints")
+            if not isinstance(items, list) or not isinstance(warnings, list):
+                raise ValueError("a shared discovery holds no endpoint list")
+            return Discovery(endpoints=[Endpoint.model_validate(item) for item in items], warnings=warnings)
+        return Discovery.model_construct(endpoints=[Endpoint.model_validate(item) for item in data], warnings=[])
+
+
+TARGETS_RETRY_PAUSE = 0.5
+"""Seconds between the two tries of a transient failure while reading targets."""
+TARGETS_RETRY_SECONDS = 5.0
+"""After both tries failed, requests get the error for this long before the targets are asked again."""
+
+
+@dataclass
+class _KnownTargets:
+    """A provider's targets (or why it has none) and when they were read (``time.monotonic()``)."""
+
+    value: list[Target] | HubError
+    read_at: float
+    retry_at: float = 0.0
+
+    def expired(self, now: float, ttl: float) -> bool:
+        return bool(ttl) and now - self.read_at >= ttl
+
+
+def _same_target(old: Target, new: Target) -> bool:
+    return (old.url, old.auth_method) == (new.url, new.auth_method)
+
+
+def _transient_targets_error(provider: str, error: BaseException) -> ProviderUnavailableError:
+    if isinstance(error, ProviderUnavailableError):
+        return error
+    reason = error.message if isinstance(error, HubError) else f"{type(error).__name__}: {error}"
+    return ProviderUnavailableError(
+        f"Provider {provider!r} could not read its configuration ({reason}). The hub asks again shortly.",
+        provider=provider,
+        retryable=True,
+    )
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -222,14 +275,16 @@ class Hub:
         settings: HubSettings,
         registry: PluginRegistry,
         catalog: Catalog,
-        cache: DiscoveryCache[list[Endpoint]] | None = None,
+        cache: DiscoveryCache[Discovery] | None = None,
     ) -> None:
         self.settings = settings
         self.registry = registry
         self.catalog = catalog
-        self.cache: DiscoveryCache[list[Endpoint]] = cache or build_cache(settings)
+        self.cache: DiscoveryCache[Discovery] = cache or build_cache(settings)
         self.cache.on_update = self._list_updated
-        self._targets: dict[str, list[Target] | ProviderConfigError] = {}
+        self._targets: dict[str, _KnownTargets] = {}
+        self._reading: dict[str, asyncio.Task[list[Target]]] = {}
+        registry.threads = settings.provider_threads
         self._views: dict[str, tuple[tuple[Any, ...], ProviderView]] = {}
         self._builds: dict[tuple[str, tuple[Any, ...]], asyncio.Task[ProviderView]] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -252,6 +307,7 @@ class Hub:
             fetched_at=fetched_at,
             max_age=max_age,
             failed=tuple(_header_safe(name) for name in failed),
+            warned=tuple(_header_safe(v.provider) for v in views if v.warnings),
         )
 
     @classmethod
@@ -262,17 +318,10 @@ class Hub:
     async def aclose(self) -> None:
         """Stop background refreshes and builds, and close what targets hold (``handle.aclose()``)."""
         await self.cache.aclose()
-        for task in [*self._background, *self._builds.values(), *self._warming.values()]:
+        for task in [*self._background, *self._builds.values(), *self._warming.values(), *self._reading.values()]:
             task.cancel()
-        for provider, targets in self._targets.items():
-            for target in targets if isinstance(targets, list) else []:
-                close = getattr(target.handle, "aclose", None)
-                if close is None:
-                    continue
-                try:
-                    await close()
-                except Exception:  # a plugin's shutdown never blocks ours
-                    logger.exception("Provider %r failed to close target %r", provider, target.name)
+        for provider, known in self._targets.items():
+            await self._close_targets(provider, known.value if isinstance(known.value, list) else [])
 
     def forget(self, provider: str) -> None:
         """Drop what the hub remembers about a provider (its targets, views and cached lists)."""
@@ -297,66 +346,140 @@ class Hub:
             )
 
     async def targets(self, provider: str) -> list[Target]:
-        """The provider's configured targets, asked once and remembered."""
+        """The provider's configured targets, re-read every ``targets_ttl`` seconds.
+
+        A list past its TTL is served while it is re-read in the background. A
+        ``ProviderConfigError`` is remembered until the TTL; any other error is transient:
+        retried once, then raised as ``ProviderUnavailableError`` and asked again after a
+        short pause, never remembered as a configuration error.
+        """
         known = self._targets.get(provider)
-        if isinstance(known, list):
-            return known
+        now = time.monotonic()
+        if known is not None:
+            if isinstance(known.value, list):
+                if known.expired(now, self.settings.targets_ttl):
+                    self._reread_in_background(provider)
+                return known.value
+            if now < known.retry_at:
+                raise known.value
         self.require(provider)
-        if known is None:
+        return await self._read_targets(provider)
+
+    async def reload_targets(self, provider: str) -> list[Target]:
+        """Read the provider's targets now (on demand), whatever their age."""
+        self.require(provider)
+        return await self._read_targets(provider)
+
+    def _reread_in_background(self, provider: str) -> None:
+        if provider in self._reading:
+            return
+        task = asyncio.get_running_loop().create_task(self._read_targets(provider))
+        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())  # reported in _read_targets
+
+    async def _read_targets(self, provider: str) -> list[Target]:
+        """One read at a time per provider; concurrent callers share it."""
+        task = self._reading.get(provider)
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._read_targets_once(provider))
+            self._reading[provider] = task
+            task.add_done_callback(lambda _: self._reading.pop(provider, None))
+        return await asyncio.shield(task)
+
+    async def _read_targets_once(self, provider: str) -> list[Target]:
+        hooks = self.registry.hooks(provider)
+        config = self.settings.provider_config(provider)
+        timeout = self.settings.discovery_timeout
+        previous = self._targets.get(provider)
+        for attempt in (1, 2):
             try:
-                config = self.settings.provider_config(provider)
-                result = await asyncio.wait_for(
-                    self.registry.call(provider, "configured_targets", config=config),
-                    timeout=self.settings.discovery_timeout,
-                )
-                known = list(result or [])
-                wrong = [type(t).__name__ for t in known if not isinstance(t, Target)]
-                if wrong:
-                    raise TypeError(f"configured_targets returned {', '.join(sorted(set(wrong)))}, not Target")
+                targets = await hooks.configured_targets(config, timeout=timeout)
             except ProviderConfigError as error:
-                known = error
-            except asyncio.TimeoutError:
-                # Not remembered: the next request asks again.
-                raise ProviderUnavailableError(
-                    f"Provider {provider!r} did not read its configuration within "
-                    f"{self.settings.discovery_timeout:g} s.",
-                    provider=provider,
-                ) from None
-            except Exception as error:
-                known = ProviderConfigError(
-                    f"Provider {provider!r} could not read its configuration: {type(error).__name__}: {error}",
-                    provider=provider,
+                self._targets[provider] = _KnownTargets(
+                    error, time.monotonic(), retry_at=time.monotonic() + self._ttl()
                 )
-                logger.error("%s", known)
-            self._targets[provider] = known
-        if isinstance(known, ProviderConfigError):
-            raise known
-        return known
+                if previous is not None and isinstance(previous.value, list):
+                    self._close_later(provider, previous.value)
+                    self.cache.invalidate_prefix(f"{provider}:")
+                raise
+            except Exception as error:  # transient: retried, never remembered as configuration
+                transient = _transient_targets_error(provider, error)
+                logger.warning("%s", transient.message)
+                if attempt == 2:
+                    if previous is not None and isinstance(previous.value, list):
+                        previous.read_at = time.monotonic()  # keep serving them; ask again after the TTL
+                        return previous.value
+                    self._targets[provider] = _KnownTargets(
+                        transient, time.monotonic(), retry_at=time.monotonic() + TARGETS_RETRY_SECONDS
+                    )
+                    raise transient from None
+                await asyncio.sleep(TARGETS_RETRY_PAUSE)
+                continue
+            self._adopt_targets(provider, previous.value if previous is not None else None, targets)
+            return self._targets[provider].value  # type: ignore[return-value]  # a list: just adopted
+        raise AssertionError("unreachable")
+
+    def _ttl(self) -> float:
+        return self.settings.targets_ttl or float("inf")
+
+    def _adopt_targets(self, provider: str, previous: list[Target] | HubError | None, targets: list[Target]) -> None:
+        """Take a fresh target list, keeping the old ``Target`` (and its handle) of an unchanged target."""
+        old = {t.name: t for t in previous} if isinstance(previous, list) else {}
+        kept, dropped = [], []
+        for target in targets:
+            same = old.get(target.name)
+            if same is not None and _same_target(same, target):
+                kept.append(same)
+                if target.handle is not same.handle:
+                    dropped.append(target)
+            else:
+                kept.append(target)
+        names = {t.name for t in kept}
+        gone = [t for t in old.values() if t.name not in names or all(k is not t for k in kept)]
+        for target in gone:
+            self.cache.invalidate(f"{provider}:{target.name}")
+        self._targets[provider] = _KnownTargets(kept, time.monotonic())
+        if gone:
+            logger.info("Provider %r targets changed: now %s", provider, ", ".join(sorted(names)) or "none (catalog)")
+        self._close_later(provider, [*gone, *dropped])
+
+    def _close_later(self, provider: str, targets: list[Target]) -> None:
+        """Close handles no longer used, after in-flight discoveries had their deadline to finish."""
+        handles = [t for t in targets if getattr(t.handle, "aclose", None) is not None]
+        if not handles:
+            return
+
+        async def close() -> None:
+            await asyncio.sleep(self.settings.discovery_timeout)
+            await self._close_targets(provider, handles)
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _close_targets(self, provider: str, targets: list[Target]) -> None:
+        for target in targets:
+            close = getattr(target.handle, "aclose", None)
+            if close is None:
+                continue
+            try:
+                await close()
+            except Exception:  # a plugin's shutdown never blocks ours
+                logger.exception("Provider %r failed to close target %r", provider, target.name)
 
     # -- discovery ------------------------------------------------------------------
 
-    async def _discover(self, provider: str, target: Target) -> list[Endpoint]:
+    async def _discover(self, provider: str, target: Target) -> Discovery:
         try:
-            result = await self.registry.call(provider, "discover_endpoints", target=target)
-        except HubError:
-            raise
-        except Exception as error:  # a plugin bug fails its provider only
-            logger.exception("Provider %r raised while discovering %s", provider, target.name)
-            raise ProviderError(
-                f"Provider {provider!r} failed while discovering {target.name!r}: {type(error).__name__}.",
-                provider=provider,
-            ) from None
-        endpoints = list(result or [])
-        for endpoint in endpoints:
-            if not isinstance(endpoint, Endpoint):
-                raise ProviderError(
-                    f"Provider {provider!r} returned {type(endpoint).__name__} instead of Endpoint.",
-                    provider=provider,
-                )
-        return endpoints
+            return await self.registry.hooks(provider).discover_endpoints(
+                target, timeout=self.settings.discovery_timeout
+            )
+        except HubError as error:
+            if error.__cause__ is not None:  # a plugin bug, wrapped by the dispatcher: keep its traceback
+                logger.error("Provider %r raised while discovering %s", provider, target.name, exc_info=error.__cause__)
+            raise error from None
 
-    async def _target_lists(self, provider: str, targets: list[Target]) -> list[Cached[list[Endpoint]] | BaseException]:
-        async def one(target: Target) -> Cached[list[Endpoint]]:
+    async def _target_lists(self, provider: str, targets: list[Target]) -> list[Cached[Discovery] | BaseException]:
+        async def one(target: Target) -> Cached[Discovery]:
             return await self.cache.get(f"{provider}:{target.name}", lambda: self._discover(provider, target))
 
         return list(await asyncio.gather(*(one(t) for t in targets), return_exceptions=True))
@@ -369,7 +492,7 @@ class Hub:
         if len(targets) == 1:  # the common case, without gather's overhead
             target = targets[0]
             cached_list = await self.cache.get(f"{provider}:{target.name}", lambda: self._discover(provider, target))
-            results: list[Cached[list[Endpoint]] | BaseException] = [cached_list]
+            results: list[Cached[Discovery] | BaseException] = [cached_list]
         else:
             results = await self._target_lists(provider, targets)
         errors = [r for r in results if isinstance(r, BaseException)]
@@ -385,7 +508,7 @@ class Hub:
         if cached is not None and cached[0] == version:
             view = cached[1]
         else:
-            view = await self._build(provider, version, [c for _, c in good])
+            view = await self._build(provider, version, good)
         stale = any(c.stale for _, c in good)
         if stale != view.stale or messages != view.errors:
             view = replace(view, stale=stale, errors=messages)
@@ -403,7 +526,7 @@ class Hub:
             await self.view(provider)
 
     async def _build(
-        self, provider: str, version: tuple[Any, ...], lists: list[Cached[list[Endpoint]]]
+        self, provider: str, version: tuple[Any, ...], lists: list[tuple[Target, Cached[Discovery]]]
     ) -> ProviderView:
         """Convert and serialise once per new data; concurrent callers share the work."""
         key = (provider, version)
@@ -415,11 +538,13 @@ class Hub:
         return await asyncio.shield(task)
 
     async def _make_view(
-        self, provider: str, version: tuple[Any, ...], lists: list[Cached[list[Endpoint]]]
+        self, provider: str, version: tuple[Any, ...], lists: list[tuple[Target, Cached[Discovery]]]
     ) -> ProviderView:
-        endpoints = [e for c in lists for e in c.value]
-        groups = await self._convert(provider, endpoints)
-        view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for c in lists))
+        endpoints = [e for _, c in lists for e in c.value.endpoints]
+        targets = {t.name: t for t, _ in lists}
+        groups = await self._convert(provider, endpoints, targets)
+        warnings = [f"{t.name}: {w}" for t, c in lists for w in c.value.warnings]
+        view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for _, c in lists), warnings=warnings)
         await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
@@ -447,18 +572,22 @@ class Hub:
         self._views[provider] = (("catalog",), view)
         return view
 
-    async def _convert(self, provider: str, endpoints: list[Endpoint]) -> list[ModelGroup]:
+    async def _convert(
+        self, provider: str, endpoints: list[Endpoint], targets: dict[str, Target] | None = None
+    ) -> list[ModelGroup]:
         """Endpoints to merged model groups. Plain hookimpls run in a worker thread so a big
         workspace never stalls the event loop; ``async def`` ones run on the loop."""
-        convert = self.registry.fast_caller(provider, "to_model_group")
-        if convert is not None and self.registry.is_async(provider, "to_model_group"):
-            results = [await _attempt_async(provider, convert, e, self.catalog) for e in endpoints]
+        hooks = self.registry.hooks(provider)
+        convert = hooks.model_group_converter()
+        known = targets or {}
+        if convert is not None and hooks.is_async("to_model_group"):
+            results = [await _attempt_async(provider, convert, e, self.catalog, known) for e in endpoints]
             return self._merge(provider, endpoints, results)
 
         def in_thread() -> list[ModelGroup]:
             with gc_paused():
-                function = convert or (lambda endpoint, catalog: default_model_group(endpoint, catalog))
-                results = [_attempt(provider, function, e, self.catalog) for e in endpoints]
+                function = convert or (lambda endpoint, catalog, target: default_model_group(endpoint, catalog))
+                results = [_attempt(provider, function, e, self.catalog, known) for e in endpoints]
                 return self._merge(provider, endpoints, results)
 
         return await asyncio.to_thread(in_thread)
@@ -498,6 +627,7 @@ class Hub:
                 "fetched_at": _timestamp(view.fetched_at),
                 "stale": view.stale,
                 "errors": view.errors,
+                "warnings": view.warnings,
             },
             option=orjson.OPT_UTC_Z,  # "...Z", as pydantic writes it on the other routes
         )
@@ -513,6 +643,7 @@ class Hub:
             fetched_at=_timestamp(view.fetched_at),
             stale=view.stale,
             errors=view.errors,
+            warnings=view.warnings,
         )
 
     async def model_hub_views(self, provider: str | None = None) -> ViewList:
@@ -590,11 +721,12 @@ class Hub:
         self._warming.pop(provider, None)
 
     def _provider_state(self, provider: str) -> str:
-        targets = self._targets.get(provider)
-        if targets is None:
+        known = self._targets.get(provider)
+        if known is None:
             return "pending"
-        if isinstance(targets, ProviderConfigError):
+        if not isinstance(known.value, list):
             return "failing"
+        targets = known.value
         if not targets:
             return "catalog"
         states = {self.cache.state(f"{provider}:{t.name}") for t in targets}
@@ -648,18 +780,21 @@ class Hub:
                 source="live",
                 fetched_at=_timestamp(view.fetched_at),
                 message="Some targets failed: " + "; ".join(view.errors),
+                warnings=view.warnings,
             )
         stale = " (stale; refreshing)" if view.stale else ""
+        partial = f"; partial: {len(view.warnings)} warning(s)" if view.warnings else ""
         return ProviderStatus(
             **base,
             status=ProviderState.ok,
             source="live",
             fetched_at=_timestamp(view.fetched_at),
-            message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}.",
+            message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}{partial}.",
+            warnings=view.warnings,
         )
 
 
-def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:
+def build_cache(settings: HubSettings) -> DiscoveryCache[Discovery]:
     policy = CachePolicy(
         ttl=settings.cache_ttl,
         stale_ttl=settings.stale_ttl,
@@ -672,7 +807,7 @@ def build_cache(settings: HubSettings) -> DiscoveryCache[list[Endpoint]]:
 
     key = settings.redis_signing_key.get_secret_value() if settings.redis_signing_key else ""
     store = RedisStore(settings.redis_url.get_secret_value(), signing_key=key.encode() or None)
-    return DiscoveryCache(policy, shared=store, codec=EndpointListCodec())
+    return DiscoveryCache(policy, shared=store, codec=DiscoveryCodec())
 
 
 def _all_failed(errors: dict[str, BaseException]) -> AllProvidersFailedError:
@@ -707,10 +842,12 @@ def _combined_etag(views: list[ProviderView]) -> str:
     return digest.hexdigest()
 
 
-def _attempt(provider: str, convert: Callable[..., Any], endpoint: Endpoint, catalog: Catalog) -> Any:
+def _attempt(
+    provider: str, convert: Converter, endpoint: Endpoint, catalog: Catalog, targets: dict[str, Target]
+) -> Any:
     """One conversion inside its failure boundary: a plugin error skips that endpoint only."""
     try:
-        result = convert(endpoint=endpoint, catalog=catalog)
+        result = convert(endpoint, catalog, targets.get(endpoint.target or ""))
     except Exception:
         logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
         return None
@@ -723,9 +860,11 @@ def _attempt(provider: str, convert: Callable[..., Any], endpoint: Endpoint, cat
     return result
 
 
-async def _attempt_async(provider: str, convert: Callable[..., Any], endpoint: Endpoint, catalog: Catalog) -> Any:
+async def _attempt_async(
+    provider: str, convert: Converter, endpoint: Endpoint, catalog: Catalog, targets: dict[str, Target]
+) -> Any:
     try:
-        result = convert(endpoint=endpoint, catalog=catalog)
+        result = convert(endpoint, catalog, targets.get(endpoint.target or ""))
         return await result if inspect.isawaitable(result) else result
     except Exception:
         logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
@@ -746,7 +885,12 @@ def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
 
 
 def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:
-    """Same model group from several targets: one entry, one deployment per target."""
+    """Same model group from several targets: one entry, one deployment per target.
+
+    Two entries of one name but different known ``model`` values are different models (two
+    accounts' deployments named alike): the later one keeps its own entry, named
+    ``<model_group>@<target>``, and a warning is logged.
+    """
     deployment = Deployment(
         target=endpoint.target,
         target_url=endpoint.target_url,
@@ -755,8 +899,27 @@ def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endp
         state=group.state,
         available=group.available,
         state_reason=group.state_reason,
+        region=endpoint.region,
+        account=endpoint.account,
+        sku=endpoint.sku,
+        capacity=endpoint.capacity,
+        cost_per_hour=group.cost_per_hour,
     )
     existing = merged.get(group.model_group)
+    if existing is not None and existing.model and group.model and existing.model != group.model:
+        name = group.model_group
+        for suffix in (endpoint.target, endpoint.name):
+            if suffix and f"{name}@{suffix}" not in merged:
+                break
+        group.model_group = f"{name}@{suffix}"
+        logger.warning(
+            "%r names both %r and %r; the second is listed as %r. Give one deployment another name to call them apart.",
+            name,
+            existing.model,
+            group.model,
+            group.model_group,
+        )
+        existing = merged.get(group.model_group)
     if existing is None:
         group.deployments = [deployment]
         merged[group.model_group] = group
@@ -765,4 +928,4 @@ def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endp
     if not existing.available and group.available:
         existing.available = True
         existing.endpoint_url, existing.state, existing.state_reason = group.endpoint_url, group.state, None
-        existing.target = group.target
+        existing.target, existing.cost_per_hour = group.target, group.cost_per_hour

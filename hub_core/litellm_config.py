@@ -174,7 +174,7 @@ async def _deployment(
     hub: Hub, provider: str, group: ModelGroup, endpoint: Endpoint, target: Target
 ) -> LiteLLMDeployment | LeftOut:
     try:
-        params = await hub.registry.call(provider, HOOK, endpoint=endpoint, target=target)
+        params = await hub.registry.hooks(provider).litellm_params(endpoint, target)
     except HubError as error:
         return _left_out(endpoint, error.message)
     except Exception as error:  # a plugin bug leaves out that endpoint only

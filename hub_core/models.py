@@ -95,9 +95,33 @@ class Endpoint(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     capabilities: dict[str, bool] = Field(default_factory=dict)
+    model: str | None = Field(
+        default=None,
+        description="The model behind the endpoint (e.g. 'gpt-4o 2024-08-06'), when the provider knows it. "
+        "Two same-named endpoints of different models are never merged into one group.",
+    )
+    region: str | None = Field(default=None, description="Cloud region, e.g. 'us-east-1'.")
+    account: str | None = Field(default=None, description="Cloud account, subscription or resource it belongs to.")
+    sku: str | None = Field(default=None, description="SKU or throughput kind, e.g. 'ProvisionedManaged'.")
+    capacity: int | None = Field(default=None, description="Capacity units (PTUs, model units) where provisioned.")
+    cost_per_hour: float | None = Field(
+        default=None, ge=0, description="Price per hour for provisioned capacity, where it is not priced per token."
+    )
     raw: dict[str, Any] = Field(
         default_factory=dict, exclude=True, repr=False, description="The provider's own payload."
     )
+
+
+class Discovery(BaseModel):
+    """What ``discover_endpoints`` may return instead of a list: the endpoints and warnings.
+
+    A warning says that part of the answer is missing (one list call was denied, one
+    region failed) while the rest is fine. Warnings are shown in ``/public/providers`` and
+    with the provider's answers; they must carry no secrets.
+    """
+
+    endpoints: list[Endpoint] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class Deployment(BaseModel):
@@ -110,6 +134,11 @@ class Deployment(BaseModel):
     state: str | None = None
     available: bool = True
     state_reason: str | None = None
+    region: str | None = None
+    account: str | None = None
+    sku: str | None = None
+    capacity: int | None = None
+    cost_per_hour: float | None = None
 
 
 class ModelGroup(BaseModel):
@@ -122,6 +151,9 @@ class ModelGroup(BaseModel):
     max_output_tokens: int | None = None
     input_cost_per_token: float | None = None
     output_cost_per_token: float | None = None
+    cost_per_hour: float | None = Field(
+        default=None, description="Price per hour of the deployment that serves calls now, for provisioned capacity."
+    )
     supports_function_calling: bool = False
     supports_parallel_function_calling: bool = False
     supports_vision: bool = False
@@ -139,6 +171,7 @@ class ModelGroup(BaseModel):
     served_by: str | None = None
     entities: list[ServedEntity] = Field(default_factory=list)
     target: str | None = None
+    model: str | None = Field(default=None, description="The model behind the group, when the provider knows it.")
     deployments: list[Deployment] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -183,8 +216,11 @@ class ModelGroup(BaseModel):
 def live_model_group(endpoint: Endpoint, *, model_group: str, providers: list[str], **fields: Any) -> ModelGroup:
     """A ``source: live`` model group carrying the endpoint's state, URL and identity.
 
-    ``fields`` holds what the converter decided (mode, token limits, prices, capabilities).
+    ``fields`` holds what the converter decided (mode, token limits, prices, capabilities);
+    ``model`` and ``cost_per_hour`` default to the endpoint's.
     """
+    fields.setdefault("model", endpoint.model)
+    fields.setdefault("cost_per_hour", endpoint.cost_per_hour)
     return ModelGroup(
         model_group=model_group,
         providers=providers,
@@ -223,6 +259,7 @@ class ProviderStatus(BaseModel):
     targets: list[str] = Field(default_factory=list)
     hooks: list[str] = Field(default_factory=list)
     fetched_at: datetime | None = None
+    warnings: list[str] = Field(default_factory=list, description="What is missing from a partial answer.")
 
 
 class EndpointList(BaseModel):
@@ -234,3 +271,4 @@ class EndpointList(BaseModel):
     fetched_at: datetime | None = None
     stale: bool = False
     errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)

@@ -8,16 +8,16 @@ import or register is recorded as ``failed_to_load`` and the others keep working
 from __future__ import annotations
 
 import difflib
-import inspect
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import importlib_metadata
 import pluggy
 
 from hub_core import hookspecs
+from hub_core.dispatch import DEFAULT_THREADS, ProviderHooks
 from hub_core.errors import DuplicateProviderError, PluginLoadError
 from hub_core.models import ProviderInfo
 from hub_core.settings import HubSettings
@@ -59,7 +59,8 @@ class PluginRegistry:
     def __init__(self, pm: pluggy.PluginManager | None = None) -> None:
         self.pm = pm or new_plugin_manager()
         self.records: dict[str, PluginRecord] = {}
-        self._callers: dict[tuple[str, str], Any] = {}
+        self._hooks: dict[str, ProviderHooks] = {}
+        self.threads = DEFAULT_THREADS  # per provider, for its blocking hookimpls
 
     # -- registration ---------------------------------------------------------------
 
@@ -78,12 +79,13 @@ class PluginRegistry:
                 f"{self.records[name].distribution or 'an in-process plugin'}."
             )
         self.pm.register(plugin, name=name)
-        self._callers.clear()
+        self._hooks.clear()
         try:
             hooks = self._validate(plugin, name)
-            info = self._info(name)
+            info = self._info(name, hooks)
         except Exception:
             self.pm.unregister(plugin)
+            self._hooks.clear()
             raise
         record = PluginRecord(
             name=name,
@@ -102,7 +104,7 @@ class PluginRegistry:
         record = self.records.pop(name, None)
         if record and record.plugin is not None:
             self.pm.unregister(record.plugin)
-        self._callers.clear()
+        self._hooks.clear()
 
     def _validate(self, plugin: object, name: str) -> list[str]:
         """Fail loudly on a hookimpl that matches no spec (a misspelled hook name)."""
@@ -119,12 +121,10 @@ class PluginRegistry:
             hooks.append(caller.name)
         return sorted(hooks)
 
-    def _info(self, name: str) -> ProviderInfo:
-        info = self.call_sync(name, "provider_info")
+    def _info(self, name: str, hooks: list[str]) -> ProviderInfo:
+        info = ProviderHooks(self.pm, name, hooks, threads=1).provider_info()
         if info is None:
             return ProviderInfo(display_name=name, catalog_providers=[name])
-        if not isinstance(info, ProviderInfo):
-            raise TypeError(f"provider_info of {name!r} returned {type(info).__name__}, not ProviderInfo")
         if not info.catalog_providers:
             info = info.model_copy(update={"catalog_providers": [name]})
         return info
@@ -143,51 +143,14 @@ class PluginRegistry:
 
     # -- dispatch -------------------------------------------------------------------
 
-    def _caller(self, provider: str, hook: str) -> Any:
-        """A hook caller that reaches only ``provider``'s hookimpls (made once, then reused)."""
-        key = (provider, hook)
-        caller = self._callers.get(key)
-        if caller is None:
-            others = [p for n, p in self.pm.list_name_plugin() if n != provider]
-            caller = self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
-        return caller
-
-    def fast_caller(self, provider: str, hook: str) -> Callable[..., Any] | None:
-        """A caller for a hook the hub calls once per endpoint, or None if ``provider`` lacks it.
-
-        With one plain hookimpl it calls the function directly (pluggy's machinery costs
-        more than most conversions); with wrappers it goes through pluggy.
-        """
-        if not self.implements(provider, hook):
-            return None
-        caller = self._caller(provider, hook)
-        impls = caller.get_hookimpls()
-        if len(impls) != 1 or impls[0].hookwrapper or impls[0].wrapper:
-            return lambda **kwargs: self.call_sync(provider, hook, **kwargs)
-        function, argnames = impls[0].function, impls[0].argnames
-        return lambda **kwargs: function(*[kwargs[name] for name in argnames])
-
-    def is_async(self, provider: str, hook: str) -> bool:
-        """Whether ``provider``'s hookimpl for ``hook`` is ``async def``."""
-        impls = self._caller(provider, hook).get_hookimpls() if self.implements(provider, hook) else []
-        return any(inspect.iscoroutinefunction(impl.function) for impl in impls)
-
-    def _results(self, provider: str, hook: str, kwargs: dict[str, Any]) -> list[Any]:
-        if self.pm.get_plugin(provider) is None:
-            return []
-        return list(self._caller(provider, hook)(**kwargs))
-
-    def call_sync(self, provider: str, hook: str, **kwargs: Any) -> Any:
-        """Call one provider's hookimpl; returns None when it has none."""
-        results = self._results(provider, hook, kwargs)
-        return results[0] if results else None
-
-    async def call(self, provider: str, hook: str, **kwargs: Any) -> Any:
-        """Like ``call_sync``, awaiting the result when the hookimpl is ``async def``."""
-        result = self.call_sync(provider, hook, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+    def hooks(self, provider: str) -> ProviderHooks:
+        """Typed calls into ``provider``'s hookimpls (made once per registration, then reused)."""
+        hooks = self._hooks.get(provider)
+        if hooks is None:
+            record = self.records.get(provider)
+            names = record.hooks if record is not None and record.state == "loaded" else []
+            hooks = self._hooks[provider] = ProviderHooks(self.pm, provider, names, threads=self.threads)
+        return hooks
 
 
 def _distribution(ep: importlib_metadata.EntryPoint) -> tuple[str | None, str | None]:

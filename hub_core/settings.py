@@ -61,6 +61,12 @@ class HubSettings(BaseSettings):
     log_format: str = Field(default="text", description="Log lines as 'text' or 'json' (one object per line).")
     catalog_path: Path | None = Field(default=None, description="Replace the bundled catalog.")
     discovery_timeout: float = Field(default=10.0, gt=0, description="Seconds one refresh may take.")
+    targets_ttl: float = Field(
+        default=300.0, ge=0, description="Re-read each provider's targets this often, in seconds; 0 reads them once."
+    )
+    provider_threads: int = Field(
+        default=4, ge=1, le=64, description="Threads per provider for its blocking hookimpls (SDK calls)."
+    )
     cache_ttl: float = Field(default=300.0, ge=0)
     stale_ttl: float = Field(default=3600.0, ge=0)
     refresh_ahead: float = Field(

@@ -120,9 +120,9 @@ def test_misspelled_hookimpl_through_entry_point_is_failed_to_load(tmp_path, mon
 
 def test_dispatch_is_by_provider_name_not_registration_order():
     registry = fresh_registry({"first": StaticProvider("first"), "second": StaticProvider("second")})
-    assert registry.call_sync("first", "provider_info").display_name == "Static first"
-    assert registry.call_sync("second", "provider_info").display_name == "Static second"
-    assert registry.call_sync("missing", "provider_info") is None
+    assert registry.hooks("first").provider_info().display_name == "Static first"
+    assert registry.hooks("second").provider_info().display_name == "Static second"
+    assert registry.hooks("missing").provider_info() is None
 
 
 def test_registering_the_same_name_twice_in_process_is_refused():

@@ -286,7 +286,7 @@ async def test_source_filter_and_catalog_entries():
     assert {g["health_status"] for g in catalog["data"]} == {None}  # nobody checked a catalog entry
     assert all(g["model_group"].startswith("anthropic/") for g in catalog["data"])
     assert catalog["meta"]["providers"]["anthropic"] == {
-        "source": "catalog", "stale": False, "fetched_at": None, "errors": [],
+        "source": "catalog", "stale": False, "fetched_at": None, "errors": [], "warnings": [],
     }  # fmt: skip
     assert names(live) == [g.model_group for g in LAB]
 

@@ -174,6 +174,7 @@ class ProviderMeta(BaseModel):
     stale: bool
     fetched_at: datetime | None = None
     errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
 
 
 class ListMeta(BaseModel):
@@ -600,7 +601,13 @@ def freshness_meta(views: list[ProviderView]) -> dict[str, Any]:
         "fetched_at": _iso(min(fetched)) if fetched else None,
         "stale": any(v.stale for v in views),
         "providers": {
-            v.provider: {"source": v.source, "stale": v.stale, "fetched_at": _iso(v.fetched_at), "errors": v.errors}
+            v.provider: {
+                "source": v.source,
+                "stale": v.stale,
+                "fetched_at": _iso(v.fetched_at),
+                "errors": v.errors,
+                "warnings": v.warnings,
+            }
             for v in views
         },
     }

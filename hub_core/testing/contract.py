@@ -48,7 +48,7 @@ class ProviderContract:
     def test_provider_info_is_a_provider_info(self) -> None:
         registry = fresh_registry({self.provider: self.plugin})
         if registry.implements(self.provider, "provider_info"):
-            info = registry.call_sync(self.provider, "provider_info")
+            info = registry.hooks(self.provider).provider_info()
             assert isinstance(info, ProviderInfo), f"{self.provider}: provider_info must return ProviderInfo"
 
     async def test_not_configured_hub_still_answers(self) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 import pytest
 
-from hub_core import Deployment, Endpoint, ServedEntity
+from hub_core import Deployment, Discovery, Endpoint, ServedEntity
 from hub_core.api.public import SLICE, JSONBytes
 from hub_core.api.v1 import parse_list_query, sort_rows, wire_mode
-from hub_core.hub import CHUNK, ENDPOINTS, MODEL_GROUPS, EndpointListCodec, dump_in_chunks
+from hub_core.hub import CHUNK, ENDPOINTS, MODEL_GROUPS, DiscoveryCodec, dump_in_chunks
 from hub_core.testing import app_client
 from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, many_endpoints, rich_workspace
 from hub_databricks.parse import parse_endpoints
@@ -241,7 +241,7 @@ async def test_every_large_body_is_built_off_the_event_loop_thread(big: FakeWork
 def test_the_shared_cache_codec_encodes_in_chunks_to_the_same_bytes(size: int) -> None:
     items = (rich_workspace() + many_endpoints(COUNT))[:size]
     endpoints = parse_endpoints(items, target="default", host="https://adb-1.7.azuredatabricks.net")
-    codec = EndpointListCodec()
-    payload = codec.encode(endpoints)
+    codec = DiscoveryCodec()
+    payload = codec.encode(Discovery(endpoints=endpoints))
     assert payload == orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in endpoints])
-    assert codec.decode(payload) == endpoints
+    assert codec.decode(payload).endpoints == endpoints

@@ -17,8 +17,8 @@ from redis_server import redis_available, redis_server
 from waiting import eventually
 
 import hub_databricks
-from hub_core.hub import EndpointListCodec, Hub
-from hub_core.models import Endpoint
+from hub_core.hub import DiscoveryCodec, Hub
+from hub_core.models import Discovery, Endpoint
 from hub_core.redis_store import RedisStore
 from hub_core.testing import app_client, make_hub
 from hub_databricks.fake import rich_workspace
@@ -56,7 +56,7 @@ def replica(url: str, **settings: Any) -> Hub:
 
 def poisoned_payload() -> bytes:
     endpoint = Endpoint(provider="databricks", name=POISON_NAME, target="default", served_by="foundation")
-    return EndpointListCodec().encode([endpoint])
+    return DiscoveryCodec().encode(Discovery(endpoints=[endpoint]))
 
 
 def names(response: Any) -> set[str]:
@@ -259,7 +259,7 @@ async def test_without_a_signing_key_a_well_formed_entry_is_believed(server, wor
     assert names(response) == {f"databricks/{POISON_NAME}"}
 
 
-class ThreadNotingCodec(EndpointListCodec):
+class ThreadNotingCodec(DiscoveryCodec):
     """The hub's codec, noting which thread each decode ran in."""
 
     def __init__(self) -> None:
@@ -277,7 +277,9 @@ async def test_a_large_shared_list_is_decoded_off_the_event_loop(server, workspa
     about 7 s to decode. Measured in bench, not here; here: which thread decoded it (any size)."""
     url, r = server
     endpoint = Endpoint(provider="databricks", name=POISON_NAME, target="default", served_by="foundation")
-    payload = EndpointListCodec().encode([endpoint.model_copy(update={"name": f"e{i}"}) for i in range(count)])
+    payload = DiscoveryCodec().encode(
+        Discovery(endpoints=[endpoint.model_copy(update={"name": f"e{i}"}) for i in range(count)])
+    )
     r.hset(ENTRY, mapping={"fetched_at": repr(time.time()), "payload": payload})
     hub = replica(url)
     codec = hub.cache.codec = ThreadNotingCodec()

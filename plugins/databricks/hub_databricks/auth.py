@@ -25,9 +25,16 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from hub_core import ProviderAuthError, ProviderConfigError, ProviderError, ProviderUnavailableError, Redactor
+from hub_core import (
+    DaemonWorkers,
+    ProviderAuthError,
+    ProviderConfigError,
+    ProviderError,
+    ProviderUnavailableError,
+    Redactor,
+    WorkersBusyError,
+)
 from hub_databricks.config import PROVIDER, WorkspaceConfig
-from hub_databricks.workers import DaemonWorkers, WorkersBusyError
 
 logger = logging.getLogger("hub_databricks.auth")
 

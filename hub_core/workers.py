@@ -1,10 +1,10 @@
-"""A few daemon threads of the plugin's own, for blocking Databricks SDK calls.
+"""A few daemon threads of one provider's own, for blocking calls (SDKs, sync hookimpls).
 
-The SDK blocks (``requests`` without a timeout, its own retries), and a call can hang for
-as long as an upstream holds the connection. Such calls run here, never on the event
-loop's default executor: a stuck call can occupy at most ``size`` of these threads, the
-hub's own worker threads (serialisation, conversion) stay free, and since the threads are
-daemons, neither ``asyncio.run`` nor the interpreter waits for them at exit.
+A blocking call can hang for as long as an upstream holds the connection. Such calls run
+here, never on the event loop or its default executor: a stuck call occupies at most
+``size`` of these threads, other providers and the hub's own worker threads (serialisation,
+conversion) stay free, and since the threads are daemons, neither ``asyncio.run`` nor the
+interpreter waits for them at exit.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
 class DaemonWorkers:
     """At most ``size`` daemon threads, started on demand; ``await run(work, timeout)``."""
 
-    def __init__(self, size: int = 2, *, name: str = "hub-databricks-sdk", max_waiting: int = 16) -> None:
+    def __init__(self, size: int = 2, *, name: str = "hub-workers", max_waiting: int = 16) -> None:
         self.size = size
         self.max_waiting = max_waiting
         self._name = name
@@ -59,8 +59,11 @@ class DaemonWorkers:
     def __repr__(self) -> str:
         return f"DaemonWorkers(size={self.size}, threads={self._threads}, busy={self.busy})"
 
-    async def run(self, work: Callable[[], T], timeout: float) -> T:
-        """``work()`` in a thread; ``asyncio.TimeoutError`` after ``timeout`` s (the call may go on)."""
+    async def run(self, work: Callable[[], T], timeout: float | None) -> T:
+        """``work()`` in a thread; ``asyncio.TimeoutError`` after ``timeout`` s (the call may go on).
+
+        Raises ``WorkersBusyError`` at once when every thread is busy and ``max_waiting`` calls wait.
+        """
         if self.busy >= self.size and self._jobs.qsize() >= self.max_waiting:
             raise WorkersBusyError(f"{self.busy} calls have not returned and {self._jobs.qsize()} more wait")
         loop = asyncio.get_running_loop()
