@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 from redis_server import redis_server  # noqa: E402
 from serving import free_port, running_hub, wait_for_http  # noqa: E402
 
-from hub_databricks.fake import DEFAULT_PAT  # noqa: E402
+from hub_databricks.testing import DEFAULT_PAT  # noqa: E402
 
 HUB_PATH = "/public/model_hub?provider=databricks"
 BARE_PATH = "/public/model_hub"
@@ -53,7 +53,7 @@ def row(name: str, value: str, target: str = "") -> None:
 def fake_workspace(count: int, scenario: str = "many") -> Iterator[str]:
     """The fake workspace in its own process, so its CPU and memory are not counted as the hub's."""
     port = free_port()
-    command = ["-m", "hub_databricks.fake", "--port", str(port), "--scenario", scenario, "--count", str(count)]
+    command = ["-m", "hub_databricks.testing", "--port", str(port), "--scenario", scenario, "--count", str(count)]
     process = subprocess.Popen([sys.executable, *command], stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -222,8 +222,8 @@ def bench_breakdown(count: int) -> None:
     from hub_core.hub import MODEL_GROUPS, _merge_into
     from hub_core.testing import bundled_catalog
     from hub_databricks.convert import to_model_group
-    from hub_databricks.fake import many_endpoints
     from hub_databricks.parse import parse_endpoints
+    from hub_databricks.testing import many_endpoints
 
     print(f"3b. where a refresh of {count} endpoints spends its CPU", flush=True)
     catalog = bundled_catalog()

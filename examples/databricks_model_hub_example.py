@@ -71,7 +71,7 @@ async def show() -> bool:
 def main() -> None:
     fake = None
     if not any(os.environ.get(name) for name in REAL_SETTINGS):
-        from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+        from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
         fake = FakeWorkspace(rich_workspace()).start()
         os.environ["DATABRICKS_HOST"] = fake.url

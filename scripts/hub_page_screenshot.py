@@ -23,7 +23,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
     from serving import running_hub
 
-    from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+    from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "hub-page.png")

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "OPENAI_COMPATIBLE_")
 

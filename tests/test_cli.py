@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 
 def hub(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 
 def hub(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

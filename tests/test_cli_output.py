@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from hub_core import __version__, cli
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 DOWN = "http://127.0.0.1:9"  # nothing listens on the discard port
 

@@ -10,7 +10,7 @@ from databricks_hubs import databricks_hub
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT
+from hub_databricks.testing import DEFAULT_PAT
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -14,7 +14,7 @@ from waiting import eventually
 
 import hub_databricks
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 URL = "/public/model_hub?provider=databricks"
 pytestmark = pytest.mark.redis

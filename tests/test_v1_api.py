@@ -20,7 +20,7 @@ from hub_core.api.v1 import InvalidParameterError, parse_facet_query, parse_list
 from hub_core.catalog import Catalog
 from hub_core.errors import BadRequestError
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 PROBLEM = "application/problem+json"
 V1 = "/public/v1/model_hub"

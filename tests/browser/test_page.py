@@ -19,7 +19,7 @@ from browser import CHROMIUM, CHROMIUM_ARGS
 from conftest_helpers import require_service
 from serving import running_hub
 
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import pytest
 from databricks_hubs import databricks_hub
 
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 CLIENT_ID = "hub-sp-client"
 CLIENT_SECRET = "hub-sp-secret-value"

@@ -8,8 +8,8 @@ import pytest
 
 from hub_core.testing import bundled_catalog
 from hub_databricks.convert import to_model_group
-from hub_databricks.fake import fixture, many_endpoints, rich_workspace
 from hub_databricks.parse import parse_endpoints
+from hub_databricks.testing import fixture, many_endpoints, rich_workspace
 
 HOST = "https://example.cloud.databricks.com"
 

@@ -1,4 +1,4 @@
-"""Tests for the fake Databricks workspace (hub_databricks.fake)."""
+"""Tests for the fake Databricks workspace (hub_databricks.testing)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hub_databricks import fake as fk
+from hub_databricks import testing as fk
 
 PAT = fk.DEFAULT_PAT
 CLIENT_ID = "sp-client-id"

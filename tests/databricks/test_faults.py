@@ -8,7 +8,7 @@ import time
 from waiting import eventually
 
 from hub_core.testing import app_client
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, databricks_hub
 

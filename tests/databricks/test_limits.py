@@ -20,8 +20,8 @@ from hub_databricks.config import (
     max_response_bytes,
     resolve_workspaces,
 )
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace
 from hub_databricks.parse import parse_endpoints_off_loop
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace
 
 from .conftest import databricks_hub
 

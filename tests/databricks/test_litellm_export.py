@@ -6,7 +6,7 @@ import pytest
 from databricks_hubs import databricks_hub
 
 from hub_core.litellm_config import litellm_model_list
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 CHAT = "databricks/databricks-meta-llama-3-3-70b-instruct"
 

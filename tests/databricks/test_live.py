@@ -12,7 +12,7 @@ from hub_core.testing import app_client
 from hub_databricks.auth import OAuthM2MAuth
 from hub_databricks.client import WorkspaceClient
 from hub_databricks.config import resolve_workspaces
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, databricks_hub
 

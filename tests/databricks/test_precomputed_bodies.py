@@ -19,9 +19,9 @@ from hub_core.api.public import SLICE, JSONBytes
 from hub_core.api.v1 import parse_list_query, sort_rows, wire_mode
 from hub_core.hub import CHUNK, ENDPOINTS, MODEL_GROUPS, DiscoveryCodec, dump_in_chunks
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, many_endpoints, rich_workspace
 from hub_databricks.parse import parse_endpoints
 from hub_databricks.routes import legacy_item
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, many_endpoints, rich_workspace
 
 from .conftest import databricks_hub
 

@@ -7,7 +7,7 @@ import pytest
 from conftest_helpers import require_sdk
 from serving import running_hub
 
-from hub_databricks.fake import DEFAULT_PAT, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, rich_workspace
 
 from .conftest import CLIENT_ID, CLIENT_SECRET
 

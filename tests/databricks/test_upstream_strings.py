@@ -10,8 +10,8 @@ import pytest
 
 from hub_core.testing import app_client
 from hub_databricks.client import loads_lenient
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
 from hub_databricks.parse import parse_endpoint
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 from .conftest import databricks_hub
 

@@ -24,7 +24,7 @@ import pytest
 from conftest_helpers import require_service
 from serving import free_port
 
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_details, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_details, rich_workspace
 
 # Importing litellm here (for its types) must not fetch its cost map from the network either.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

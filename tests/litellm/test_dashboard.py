@@ -14,7 +14,7 @@ import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS
 from conftest_helpers import require_service
 
-from hub_databricks.fake import rich_workspace
+from hub_databricks.testing import rich_workspace
 
 from .conftest import Proxies
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hub_databricks.fake import rich_workspace
+from hub_databricks.testing import rich_workspace
 
 from .conftest import MASTER_KEY, Proxies, Proxy
 

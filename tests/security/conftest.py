@@ -16,7 +16,7 @@ from databricks_hubs import databricks_hub
 from hub_core.hub import Hub
 from hub_core.testing import app_client
 from hub_databricks import byo
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 PROBLEM = "application/problem+json"
 # Distinctive values: if one shows up anywhere it was leaked, not produced by chance.

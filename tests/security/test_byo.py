@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hub_databricks import byo
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import (
     CANARY_CALLER_SECRET,

@@ -31,7 +31,7 @@ from hub_core.testing import app_client, make_hub
 from hub_databricks import byo
 from hub_databricks.client import WorkspaceClient
 from hub_databricks.config import WorkspaceConfig, resolve_workspaces
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import (
     CANARIES,

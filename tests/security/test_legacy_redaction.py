@@ -13,8 +13,8 @@ import pytest
 from databricks_hubs import databricks_hub
 
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace
 from hub_databricks.routes import REDACTED, redact, secret_field
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace
 
 SECRET = "LEAK-ME-{}"
 DOCUMENTED = {

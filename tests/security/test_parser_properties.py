@@ -1,5 +1,5 @@
 """Property tests: the Databricks parser never raises past its boundary and never drops a valid
-endpoint because of an invalid neighbour. Valid = the originals of ``fake.rich_workspace()``."""
+endpoint because of an invalid neighbour. Valid = the originals of ``hub_databricks.testing.rich_workspace()``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import hub_databricks
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import FakeWorkspace, rich_workspace
 from hub_databricks.parse import parse_endpoint, parse_endpoints
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import CANARY_PAT
 

@@ -21,7 +21,7 @@ from hub_core.hub import DiscoveryCodec, Hub
 from hub_core.models import Discovery, Endpoint
 from hub_core.redis_store import RedisStore
 from hub_core.testing import app_client, make_hub
-from hub_databricks.fake import rich_workspace
+from hub_databricks.testing import rich_workspace
 
 pytestmark = pytest.mark.redis
 

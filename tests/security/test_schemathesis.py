@@ -23,7 +23,7 @@ import hub_databricks
 from hub_core.app import create_app
 from hub_core.testing import make_hub
 from hub_databricks import byo
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import CANARY_PAT, StubResolver
 

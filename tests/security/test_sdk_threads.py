@@ -20,7 +20,7 @@ from hub_core import DaemonWorkers, ProviderUnavailableError
 from hub_core.testing import app_client
 from hub_databricks.client import WorkspaceClient
 from hub_databricks.config import WorkspaceConfig
-from hub_databricks.fake import DEFAULT_PAT, FakeWorkspace, rich_workspace
+from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
 SDK_ENV = {"DATABRICKS_CLIENT_ID": "hang-sp", "DATABRICKS_CLIENT_SECRET": "hang-secret-5e6f7a8b"}
 

@@ -20,7 +20,7 @@ from hub_databricks import byo
 from hub_databricks.auth import OAuthM2MAuth, PatAuth, oauth_error
 from hub_databricks.client import WorkspaceClient, summarise_error
 from hub_databricks.config import WorkspaceConfig, max_response_bytes, resolve_workspaces
-from hub_databricks.fake import FakeWorkspace, rich_workspace
+from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import CANARY_CALLER_TOKEN, CANARY_PAT, CANARY_QUERY, CANARY_SECRET, CLIENT_ID, PROBLEM, leaked
 
