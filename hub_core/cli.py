@@ -359,7 +359,9 @@ def export_litellm_config(
 
 @app.command("new-plugin")
 def new_plugin(
-    name: Annotated[str, typer.Argument(help="Provider name, e.g. acme: lowercase letters, digits and _.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Provider name, e.g. acme: lowercase letters, digits and _.")
+    ],
     directory: Annotated[
         Path, typer.Option("--directory", "-d", help="Where to write hub-NAME/; the current directory by default.")
     ] = Path("."),

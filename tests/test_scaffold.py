@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import hub_core
 from hub_core.cli import app
 from hub_core.scaffold import LAYOUT, create_plugin
 from hub_core.testing import FakeUpstream
@@ -81,6 +83,17 @@ def test_the_installed_plugin_lists_what_its_upstream_lists(installed: tuple[Pat
     body = json.loads(result.stdout)
     assert [e["name"] for e in body["endpoints"]] == ["tiny-chat"]
     assert body["source"] == "live"
+
+
+def test_the_generated_plugin_imports_only_public_names(tmp_path: Path) -> None:
+    root, _ = create_plugin("acme", tmp_path)
+    tree = ast.parse((root / "hub_acme" / "__init__.py").read_text(encoding="utf-8"))
+    imported = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    modules = {a.name for n in imported if isinstance(n, ast.Import) for a in n.names}
+    modules |= {n.module for n in imported if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in modules if m.startswith("hub_core.")}
+    names = {a.name for n in imported if isinstance(n, ast.ImportFrom) and n.module == "hub_core" for a in n.names}
+    assert {"hookimpl", "get_json", "Endpoint"} <= names <= set(hub_core.__all__)
 
 
 def test_the_wheel_ships_the_templates(tmp_path: Path) -> None:
