@@ -360,7 +360,7 @@ def export_litellm_config(
 @app.command("new-plugin")
 def new_plugin(
     name: Annotated[
-        str, typer.Argument(metavar="NAME", help="Provider name, e.g. acme: lowercase letters, digits and _.")
+        str, typer.Argument(metavar="NAME", help="Provider name, e.g. acme: a-z, 0-9 and _, at most 32 characters.")
     ],
     directory: Annotated[
         Path, typer.Option("--directory", "-d", help="Where to write hub-NAME/; the current directory by default.")

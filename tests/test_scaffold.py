@@ -164,12 +164,6 @@ def test_a_bad_name_is_refused_in_one_line(tmp_path: Path, name: str, hint: str)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_keyword_is_refused(tmp_path: Path) -> None:
-    code, stderr = new_plugin("class", "--directory", str(tmp_path))
-    assert code == 1 and "Python keyword" in stderr
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_an_installed_provider_name_is_refused(tmp_path: Path) -> None:
     code, stderr = new_plugin("databricks", "--directory", str(tmp_path))
     assert code == 1

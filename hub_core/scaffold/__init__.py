@@ -5,7 +5,6 @@ The files come from ``templates/`` (package data), filled in with ``string.Templ
 
 from __future__ import annotations
 
-import keyword
 import re
 from importlib.metadata import entry_points
 from importlib.resources import files
@@ -36,8 +35,6 @@ def check_name(name: str) -> None:
             f"{name!r} is not a provider name: use lowercase letters, digits and single underscores, starting with "
             f"a letter, at most 32 characters{better}."
         )
-    if keyword.iskeyword(name):
-        raise ScaffoldError(f"{name!r} is a Python keyword; pick another provider name.")
     installed = {ep.name: ep for ep in entry_points(group="hub_core")}
     if name in installed:
         owner = installed[name].dist
