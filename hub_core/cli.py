@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -23,7 +24,7 @@ T = TypeVar("T")
 
 app = typer.Typer(
     name="hub",
-    help="A model hub whose providers are plugins.",
+    help="A model hub whose providers are plugins. Start a plugin of your own with `hub new-plugin NAME`.",
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion
     pretty_exceptions_enable=False,
@@ -48,7 +49,7 @@ def _root(
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    """A model hub whose providers are plugins."""
+    """A model hub whose providers are plugins. Start a plugin of your own with `hub new-plugin NAME`."""
 
 
 def fail(message: str) -> None:
@@ -354,6 +355,31 @@ def export_litellm_config(
     except OSError as error:
         fail(f"cannot write {output}: {_one_line(error)}")
     err.print(f"wrote {len(result.model_list)} deployments to {output}", highlight=False)
+
+
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="Provider name, e.g. acme: a-z, 0-9 and _, at most 32 characters.")
+    ],
+    directory: Annotated[
+        Path, typer.Option("--directory", "-d", help="Where to write hub-NAME/; the current directory by default.")
+    ] = Path("."),
+) -> None:
+    """Write hub-NAME/, a provider-plugin package (hooks, tests, pyproject.toml) whose tests pass as generated."""
+    from hub_core.scaffold import ScaffoldError, create_plugin
+
+    try:
+        root, written = create_plugin(name, directory)
+    except ScaffoldError as error:
+        fail(str(error))
+        raise  # unreachable
+    except OSError as error:
+        fail(f"cannot write the plugin package: {_one_line(error)}")
+        raise  # unreachable
+    for path in written:
+        out.print(f"created {path}")
+    out.print(f"next: cd {root} && pip install -e '.[test]' && python -m pytest")
 
 
 @app.command()
