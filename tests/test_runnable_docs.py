@@ -1,7 +1,7 @@
 """Every shell block in README.md and docs/*.md marked runnable runs here and exits 0.
 
 The marker is ``<!-- runnable -->`` alone on the line before a ```` ```bash ```` (or ``sh``) fence;
-docs/plugins.md#runnable-shell-blocks says how a block is run. Each block is one ``bash -e -o
+docs/plugins.md#runnable-shell-blocks-in-the-docs says how a block is run. Each block is one ``bash -e -o
 pipefail`` script, with DATABRICKS_HOST and DATABRICKS_TOKEN pointing at a fresh fake workspace,
 this Python's bin directory first on PATH, and as working directory a scratch copy of the
 repository's layout whose ``.venv/bin`` is that bin directory.
@@ -111,9 +111,9 @@ def run_block(code: str, cwd: Path, env: dict[str, str]) -> subprocess.Completed
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def block_environment(workspace: FakeWorkspace) -> dict[str, str]:
-    # os.environ is already stripped of HUB_*, DATABRICKS_* ... by the autouse fixture in conftest.py;
-    # the workspace fixture has pointed DATABRICKS_HOST and DATABRICKS_TOKEN at the fake.
+def block_environment() -> dict[str, str]:
+    """The test's environment (conftest.py has stripped HUB_*, DATABRICKS_*, ...; the workspace fixture
+    has pointed DATABRICKS_HOST and DATABRICKS_TOKEN at the fake) with this Python's bin first on PATH."""
     bin_dir = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]), "NO_COLOR": "1"}
 
@@ -154,7 +154,8 @@ def test_a_failing_line_fails_the_block(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("block", all_blocks(), ids=lambda block: block.name)
 def test_runnable_block(block: Block, workspace: FakeWorkspace, tmp_path: Path) -> None:
-    result = run_block(block.code, scratch_checkout(tmp_path), block_environment(workspace))
+    assert os.environ["DATABRICKS_HOST"] == workspace.url
+    result = run_block(block.code, scratch_checkout(tmp_path), block_environment())
     assert result.returncode == 0, (
         f"{block.name} exited with {result.returncode}:\n{block.code}\n"
         f"--- stdout ---\n{tail(result.stdout)}\n--- stderr ---\n{tail(result.stderr)}"
