@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 # Markup, emoji codes and highlighting are off: user and upstream text (a path with brackets,
-# "pip install 'hub-databricks[sdk]'") prints exactly as it is. Styles come from Text objects.
+# "pip install './plugins/databricks[sdk]'") prints exactly as it is. Styles come from Text objects.
 out = Console(markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
@@ -189,7 +189,7 @@ def providers(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(rows)
     elif not rows:
-        out.print("No providers installed. Install one, e.g. pip install hub-databricks.")
+        out.print("No providers installed. Install one from the hub-core checkout: pip install ./plugins/databricks.")
     else:
         table = new_table("provider", "version", "distribution", "status", Column("message", ratio=1))
         colours = {

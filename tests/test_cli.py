@@ -96,3 +96,35 @@ def test_export_litellm_config_is_yaml_with_references_and_reasons(tmp_path):
 def test_export_litellm_config_of_an_unknown_provider_is_one_line():
     result = hub("export", "litellm-config", "--provider", "nope")
     assert result.returncode == 1 and result.stderr.strip().startswith("error: No provider named 'nope'")
+
+
+def without_fetch_times(data: object) -> object:
+    """The JSON with every ``fetched_at`` dropped: two processes fetch the list at different times."""
+    if isinstance(data, dict):
+        return {k: without_fetch_times(v) for k, v in data.items() if k != "fetched_at"}
+    if isinstance(data, list):
+        return [without_fetch_times(item) for item in data]
+    return data
+
+
+JSON_ROUTES = [
+    (("providers",), "/public/providers"),
+    (("endpoints", "databricks"), "/public/databricks/endpoints"),
+    (("models",), "/public/model_hub"),
+    (("models", "--provider", "databricks"), "/public/model_hub?provider=databricks"),
+    (("export", "litellm-config", "--provider", "databricks"), "/public/databricks/litellm_model_list"),
+]
+
+
+async def test_json_output_is_the_routes_json(workspace):
+    """docs/running.md#the-hub-command names these pairs; hub check and the all-provider export have no route."""
+    from hub_core.hub import Hub
+    from hub_core.testing import app_client
+
+    async with app_client(Hub.from_settings()) as client:
+        for args, route in JSON_ROUTES:
+            result = hub(*args, "--json")
+            assert result.returncode == 0, result.stderr
+            answer = await client.get(route)
+            assert answer.status_code == 200, answer.text
+            assert without_fetch_times(json.loads(result.stdout)) == without_fetch_times(answer.json()), args

@@ -6,9 +6,9 @@ import gzip
 import json
 
 import httpx
+import pytest
 from databricks_hubs import databricks_hub
 
-from hub_core.api.fastpath import accepts_gzip
 from hub_core.app import create_app
 from hub_core.settings import HubSettings
 
@@ -82,9 +82,26 @@ def test_setting_reads_the_environment(monkeypatch) -> None:
     assert HubSettings().gzip_min_bytes == 2048
 
 
-def test_accept_encoding_parsing() -> None:
-    assert accepts_gzip("gzip") and accepts_gzip("br, gzip;q=0.5") and accepts_gzip("*")
-    assert not accepts_gzip(None) and not accepts_gzip("") and not accepts_gzip("gzip;q=0") and not accepts_gzip("br")
+@pytest.mark.parametrize(
+    ("accept_encoding", "expected"),
+    [
+        ("*;q=0, gzip", "gzip"),  # the coding named explicitly wins over the wildcard's exclusion
+        ("gzip;q=0, *", "br"),  # gzip excluded, anything else welcome
+        ("br;q=0.1, gzip", "gzip"),  # the higher q, not the server's order
+        ("br;q=0.5, gzip;q=0.5", "br"),  # a tie: the server's order (br first when installed)
+        ("GZIP; Q=0.8", "gzip"),
+        ("*;q=0", None),
+        ("identity", None),
+        ("gzip;q=0, br;q=0", None),
+    ],
+)
+async def test_the_coding_follows_the_q_values(workspace, accept_encoding, expected) -> None:
+    if expected == "br" or "br" in accept_encoding:
+        pytest.importorskip("brotli")
+    async with client(create_app(hub=databricks_hub())) as c:
+        response = await raw_get(c, PATH, **{"Accept-Encoding": accept_encoding})
+    assert response.status_code == 200
+    assert response.headers.get("content-encoding") == expected
 
 
 async def test_br_when_installed_and_accepted(workspace) -> None:

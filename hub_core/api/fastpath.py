@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hub_core.api.accept_encoding import choose_coding
 from hub_core.api.public import PROVIDER_NAME, send_sliced
 from hub_core.errors import HubError
 from hub_core.hub import Hub
@@ -28,23 +29,6 @@ PATH = "/public/model_hub"
 METHODS = ("GET", "HEAD")  # HEAD: the same headers, no body
 _VALID_PROVIDER = re.compile(PROVIDER_NAME)
 _GZIP_CACHE = 64  # compressed bodies kept, keyed by their identity ETag (one per provider/filter)
-
-
-def accepts(coding: str, accept_encoding: str | None) -> bool:
-    """``coding`` (or ``*``) listed in Accept-Encoding with a non-zero q."""
-    for item in (accept_encoding or "").split(","):
-        name, _, params = item.partition(";")
-        if name.strip().lower() in (coding, "*"):
-            q = params.strip().lower().removeprefix("q=").strip() if params.strip().lower().startswith("q=") else "1"
-            try:
-                return float(q) > 0
-            except ValueError:
-                return False
-    return False
-
-
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    return accepts("gzip", accept_encoding)
 
 
 def _brotli() -> Callable[[bytes], bytes] | None:
@@ -74,7 +58,8 @@ class ModelHubFastPath:
         self.gzip_min_bytes = gzip_min_bytes
         self._encoded: dict[tuple[str, str], bytes] = {}  # (identity ETag, coding) -> body: once per refresh
         br = _brotli()
-        self._codings: list[tuple[str, Callable[[bytes], bytes]]] = [*([("br", br)] if br else []), ("gzip", _gzip)]
+        # In order of preference, for a tie in the client's q-values: br first when installed.
+        self._codings: dict[str, Callable[[bytes], bytes]] = {**({"br": br} if br else {}), "gzip": _gzip}
         self.hub = hub
         self.enabled = enabled
         self.metrics = metrics  # told about the answers given here; the rest pass its middleware
@@ -97,15 +82,12 @@ class ModelHubFastPath:
         headers = freshness.headers()
         etag = headers.get("ETag")  # none on an answer that left a failing provider out
         headers["Vary"] = "Accept-Encoding"
-        accept_encoding = _header(scope, b"accept-encoding")
-        if len(body) >= self.gzip_min_bytes and accept_encoding:
-            for coding, compress in self._codings:  # br first when installed and accepted
-                if accepts(coding, accept_encoding):
-                    body = await self._encode(etag, coding, compress, body)
-                    headers["Content-Encoding"] = coding
-                    if etag is not None:  # a distinct ETag per encoding: caches never mix the bodies
-                        etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'
-                    break
+        coding = choose_coding(list(self._codings), _header(scope, b"accept-encoding"))
+        if coding is not None and len(body) >= self.gzip_min_bytes:
+            body = await self._encode(etag, coding, self._codings[coding], body)
+            headers["Content-Encoding"] = coding
+            if etag is not None:  # a distinct ETag per encoding: caches never mix the bodies
+                etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'
         if_none_match = _header(scope, b"if-none-match")
         fresh = etag is not None and if_none_match and (etag in if_none_match or if_none_match.strip() == "*")
         status = 304 if fresh else 200

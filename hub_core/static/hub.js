@@ -241,15 +241,20 @@ function banner(kind, title, message, data = {}) {
   return node;
 }
 
+/** @param {HubApiError | null} error */
+function isUnauthorized(error) {
+  return error !== null && error.status === 401;
+}
+
 function renderBanners() {
   const box = byId("banners");
   box.replaceChildren();
-  if (providersError) {
-    const hint = providersError.status === 401 ? " Enter an API key above." : "";
+  renderKeyState();
+  // With keys on, /public/providers needs one while the model hub may not: a 401 there is no fault,
+  // and the key panel says that a key would show the providers' status.
+  if (providersError && !isUnauthorized(providersError)) {
     box.append(
-      banner("error", "Cannot read the providers' status.", `${problemText(providersError)}${hint}`, {
-        kind: "providers",
-      }),
+      banner("error", "Cannot read the providers' status.", problemText(providersError), { kind: "providers" }),
     );
   } else if (providers && providers.length === 0) {
     box.append(
@@ -269,14 +274,26 @@ function renderBanners() {
     );
   }
   if (listError) {
-    const hint = listError.status === 401 ? " This hub requires an API key: enter one above." : "";
-    box.append(banner("error", listError.message, `${problemText(listError)}${hint}`, { kind: "list" }));
+    // A detail that repeats the title (a gateway's "Missing or invalid API key.") is shown once.
+    const detail = listError.problem.detail === listError.message ? "" : listError.problem.detail || "";
+    const hint = isUnauthorized(listError) ? "This hub requires an API key: enter one above." : "";
+    const message = [detail, hint].filter(Boolean).join(" ");
+    box.append(banner("error", listError.message, message, { kind: "list" }));
   }
 }
 
 /** @param {HubApiError} error */
 function problemText(error) {
   return error.problem.detail || error.message;
+}
+
+/** The key panel's summary: whether a key is set, and whether the hub refused the page for want of one. */
+function renderKeyState() {
+  const refused = isUnauthorized(providersError) || isUnauthorized(listError);
+  let text = apiKey() ? "set" : "not set";
+  if (refused && apiKey()) text = "refused";
+  else if (refused) text = isUnauthorized(listError) ? "needed" : "needed for provider status";
+  byId("key-state").textContent = text;
 }
 
 // -- the list -------------------------------------------------------------------------------
@@ -471,7 +488,8 @@ function renderList() {
       clear.addEventListener("click", resetFilters);
       empty.append(clear);
     } else {
-      const explained = (providers || []).some((p) => p.status !== "ok") || providersError;
+      const explained =
+        (providers || []).some((p) => p.status !== "ok") || (providersError && !isUnauthorized(providersError));
       empty.append(
         el(
           "p",
@@ -653,8 +671,9 @@ function syncControls() {
   }
 }
 
+/** Back to the page as first opened: no search, no filter, the default sort (the form's own reset would do the same). */
 function resetFilters() {
-  Object.assign(state, { q: "", provider: "", mode: "", features: [], available: "", page: 1 });
+  Object.assign(state, { q: "", provider: "", mode: "", features: [], available: "", sort: DEFAULT_SORT, page: 1 });
   syncControls();
   refresh();
 }
@@ -768,6 +787,7 @@ function turnPage(step) {
 
 function bindKeyForm() {
   const input = /** @type {HTMLInputElement} */ (byId("api-key"));
+  // Until the hub answers with this key, say only whether one is set.
   const show = () => {
     byId("key-state").textContent = apiKey() ? "set" : "not set";
   };

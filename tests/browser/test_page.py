@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_")
 RICH = sorted(f"databricks/{e['name']}" for e in rich_workspace())
+HUB_KEY = "k-browser-test-key"
 TIMEOUT_MS = 20_000  # bounds how long a broken test takes to fail; never what is tested
 
 
@@ -62,6 +63,10 @@ def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         yield {
             "ok": stack.enter_context(running_hub(DATABRICKS_HOST=healthy.url, DATABRICKS_TOKEN=DEFAULT_PAT)),
             "403": stack.enter_context(running_hub(DATABRICKS_HOST=refusing.url, DATABRICKS_TOKEN=DEFAULT_PAT)),
+            # Keys on: /public/providers needs one, the model hub does not.
+            "keys": stack.enter_context(
+                running_hub(DATABRICKS_HOST=healthy.url, DATABRICKS_TOKEN=DEFAULT_PAT, HUB_API_KEYS=HUB_KEY)
+            ),
         }
 
 
@@ -301,6 +306,79 @@ def test_unauthorised_list_explains_itself(page, base):
     expect(banner).to_contain_text("Unauthorized")
     expect(banner).to_contain_text("enter one above")
     expect(page.locator("#empty")).to_be_visible()
+
+
+def test_keys_on_and_the_list_loads_shows_no_banner(page, hubs):
+    """With HUB_API_KEYS, /public/providers answers 401 but the model hub loads: nothing is wrong to show."""
+    from playwright.sync_api import expect
+
+    with page.expect_response(lambda r: "/public/providers" in r.url) as providers:
+        open_hub(page, f"{hubs['keys']}/hub")
+    assert providers.value.status == 401  # the premise: the page really was refused
+    assert models(page) == RICH
+    expect(page.locator(".banner")).to_have_count(0)
+    expect(page.locator("#key-state")).to_have_text("needed for provider status")
+    # With the key, the providers' status is read and the hint goes.
+    page.click("#key-panel summary")
+    page.fill("#api-key", HUB_KEY)
+    with page.expect_response(lambda r: "/public/providers" in r.url) as keyed:
+        page.click('#key-form button[type="submit"]')
+    assert keyed.value.status == 200
+    expect(page.locator("#key-state")).to_have_text("set")
+    expect(page.locator('.banner:not([data-status="disabled"])')).to_have_count(0)
+
+
+def test_a_wrong_key_says_so_without_a_banner(page, hubs):
+    from playwright.sync_api import expect
+
+    open_hub(page, f"{hubs['keys']}/hub")
+    page.click("#key-panel summary")
+    page.fill("#api-key", "not-the-key")
+    with page.expect_response(lambda r: "/public/providers" in r.url) as refused:
+        page.click('#key-form button[type="submit"]')
+    assert refused.value.status == 401
+    expect(page.locator("#key-state")).to_have_text("refused")
+    expect(page.locator(".banner")).to_have_count(0)
+    assert models(page) == RICH
+
+
+def test_a_gateway_refusing_every_call_shows_its_message_once(page, base):
+    """A gateway's key check (docs/mounting.md) answers 401 with the same title and detail on every API call."""
+    from playwright.sync_api import expect
+
+    message = "Missing or invalid API key."
+    problem = {"type": "urn:hub-core:problem:unauthorized", "title": message, "status": 401, "detail": message}
+
+    def refuse(route: Any) -> None:
+        route.fulfill(status=401, json=problem, headers={"Content-Type": "application/problem+json"})
+
+    page.route("**/public/providers", refuse)
+    page.route("**/public/v1/model_hub*", refuse)
+    open_hub(page, f"{base}/hub")
+    banners = page.locator(".banner")
+    expect(banners).to_have_count(1)
+    expect(banners).to_contain_text("enter one above")
+    assert page.locator("#banners").inner_text().count(message) == 1
+    expect(page.locator("#empty")).to_be_visible()
+
+
+def test_clear_filters_also_resets_the_sort(page, base):
+    from playwright.sync_api import expect
+
+    open_hub(page, f"{base}/hub?q=llama")
+    page.locator('th[data-sort-field="max_input_tokens"] button').click()
+    expect(page.locator("#sort")).to_have_value("-max_input_tokens")
+    assert "sort=" in page.url
+    page.click("#reset")
+    expect(page.locator("#rows tr")).to_have_count(15)
+    expect(page.locator("#sort")).to_have_value("model_group")
+    expect(page.locator('th[data-sort-field="model_group"]')).to_have_attribute("aria-sort", "ascending")
+    assert models(page) == RICH and "sort=" not in page.url and "q=" not in page.url
+    # The button of an empty result does the same.
+    open_hub(page, f"{base}/hub?q=no-such-model&sort=-max_input_tokens")
+    page.click("#empty button")
+    expect(page.locator("#rows tr")).to_have_count(15)
+    expect(page.locator("#sort")).to_have_value("model_group")
 
 
 def test_narrow_screen_has_no_horizontal_scroll(browser, base):

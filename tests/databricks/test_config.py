@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from hub_core import ProviderConfigError
@@ -140,3 +142,15 @@ def test_duplicate_workspace_names():
 def test_workspace_config_repr_hides_secrets():
     [w] = resolve_workspaces({}, {"DATABRICKS_TOKEN": "dapi-secret-canary", "DATABRICKS_HOST": HOST})
     assert "dapi-secret-canary" not in repr(w) and "dapi-secret-canary" not in str(w.model_dump())
+
+
+def test_sdk_auth_without_the_sdk_names_an_installable_extra(monkeypatch):
+    """hub-databricks is not on a package index: the hint names the plugin's directory, and the SDK itself."""
+    from hub_databricks.auth import SdkAuth
+
+    monkeypatch.setitem(sys.modules, "databricks.sdk.core", None)  # `import` of a None entry raises ImportError
+    [w] = resolve_workspaces({}, {"DATABRICKS_CONFIG_PROFILE": "prod", "DATABRICKS_HOST": HOST})
+    with pytest.raises(ProviderConfigError) as raised:
+        SdkAuth(w)._build_config()
+    assert "pip install './plugins/databricks[sdk]'" in raised.value.message
+    assert "hub-databricks[sdk]" not in raised.value.message

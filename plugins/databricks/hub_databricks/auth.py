@@ -332,7 +332,8 @@ class SdkAuth:
             from databricks.sdk.core import Config
         except ImportError:
             raise ProviderConfigError(
-                "Databricks auth 'sdk' needs the Databricks SDK: pip install 'hub-databricks[sdk]'.",
+                "Databricks auth 'sdk' needs the Databricks SDK: pip install './plugins/databricks[sdk]' "
+                "in the hub-core checkout, or pip install 'databricks-sdk>=0.100'.",
                 provider=PROVIDER,
             ) from None
         kwargs: dict[str, Any] = {
