@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -195,7 +195,9 @@ async def _build(hub: Hub, provider: str, view: ProviderView, targets: dict[str,
     steps, calls = await asyncio.to_thread(without_gc, _call_hooks, hub, provider, view, targets)
     try:
         for count, (index, pending) in enumerate(calls, 1):  # async def hooks run here, on the event loop
-            group, endpoint, _ = steps[index]  # type: ignore[misc]
+            step = steps[index]
+            assert not isinstance(step, LeftOut)  # only hook calls are awaited
+            group, endpoint, _ = step
             try:
                 steps[index] = (group, endpoint, await pending)
             except Exception as error:
