@@ -454,6 +454,7 @@ LOOP_ROUTES = [
     ("/public/model_hub?available=true", "model hub, available only"),
     ("/public/databricks/endpoints", "endpoints"),
     ("/public/databricks/serving_endpoints", "legacy serving_endpoints"),
+    ("/public/databricks/litellm_model_list", "LiteLLM model_list"),
     ("/public/v1/model_hub", "v1 first page"),
     ("/public/v1/model_hub?page=400&page_size=100", "v1 page 400"),
     ("/public/v1/model_hub?sort=-max_input_tokens,provider&filter%5Bmode%5D%5Bin%5D=chat,embedding&q=end",
