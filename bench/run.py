@@ -76,19 +76,30 @@ def databricks_env(url: str) -> dict[str, str]:
 
 
 def wrk(url: str, seconds: int, connections: int) -> tuple[float, str, str]:
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise RuntimeError(f"wrk saw {errors.group(1)} error responses at {url}")
-    return rps, p50, p99
+    return wrk_together([url], seconds, connections)[0]
+
+
+def wrk_together(urls: list[str], seconds: int, connections: int) -> list[tuple[float, str, str]]:
+    """One ``wrk`` per URL, all at once, ``connections`` each: (req/s, p50, p99) per URL."""
+    processes = [
+        subprocess.Popen(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url], stdout=subprocess.PIPE, text=True
+        )
+        for url in urls
+    ]
+    results = []
+    for url, process in zip(urls, processes, strict=True):
+        out, _ = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"wrk failed at {url} (exit {process.returncode})")
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        p50 = re.search(r"50%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+        p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if errors:
+            raise RuntimeError(f"wrk saw {errors.group(1)} error responses at {url}")
+        results.append((rps, p50, p99))
+    return results
 
 
 @contextmanager
@@ -132,17 +143,36 @@ def bench_warm(seconds: int, connections: int) -> None:
 
 
 def bench_workers(seconds: int, connections: int) -> None:
-    """Throughput of one ``hub serve`` with 1 and then 2 worker processes (each its own cache)."""
-    print("1b. workers: warm throughput with 1 and 2 uvicorn workers (200 live endpoints)", flush=True)
-    rates: dict[int, float] = {}
+    """Warm ``/public/model_hub`` from one ``hub serve`` with 1 and then 2 worker processes (each its
+    own cache, then sharing Redis), and from two single-worker processes sharing Redis."""
+    print("1b. workers: warm /public/model_hub, 1 and 2 uvicorn workers, 2 processes (200 live endpoints)", flush=True)
+    rates: dict[str, float] = {}
+
+    def measure(name: str, bases: list[str]) -> None:
+        # The same load generator every time: two wrk processes, half the connections each.
+        urls = [b + BARE_PATH for b in bases] * (2 // len(bases))
+        wrk_together(urls, 3, connections // 2)  # warm-up: every cache fills
+        results = wrk_together(urls, seconds, connections // 2)
+        rates[name] = sum(rps for rps, _, _ in results)
+        p99 = " / ".join(p for _, _, p in results)
+        row(f"workers: {name}, req/s (p99)", f"{rates[name]:,.0f} ({p99})")
+
     with fake_workspace(200) as url:
-        for workers in (1, 2):
-            with running_hub("--no-access-log", "--workers", str(workers), **databricks_env(url)) as hub:
-                wrk(hub + HUB_PATH, 3, connections)  # warm-up: every worker refreshes its own cache
-                rps, p50, p99 = wrk(hub + HUB_PATH, seconds, connections)
-            rates[workers] = rps
-            row(f"workers: {workers} worker(s), req/s (p50 / p99)", f"{rps:,.0f} ({p50} / {p99})")
-    row("workers: 2 workers / 1 worker", f"{rates[2] / rates[1]:.2f}", "(2 cores, wrk on the same cores)")
+        env = databricks_env(url)
+        for workers in ("1", "2"):
+            with running_hub("--no-access-log", "--workers", workers, **env) as hub:
+                measure(f"{workers} worker{'s' if workers != '1' else ''}", [hub])
+        if shutil.which("redis-server") is not None:
+            with redis_server() as (redis_url, _):
+                shared = {**env, "HUB_REDIS_URL": redis_url}
+                with running_hub("--no-access-log", "--workers", "2", **shared) as hub:
+                    measure("2 workers sharing Redis", [hub])
+                with running_hub("--no-access-log", **shared) as one, running_hub("--no-access-log", **shared) as two:
+                    measure("2 processes sharing Redis", [one, two])
+    one = rates["1 worker"]
+    for name, rate in rates.items():
+        if name != "1 worker":
+            row(f"workers: {name} / 1 worker", f"{rate / one:.2f}", "(2 cores, wrk on the same cores)")
 
 
 # -- 2. stampede -------------------------------------------------------------------------
@@ -454,6 +484,7 @@ LOOP_ROUTES = [
     ("/public/model_hub?available=true", "model hub, available only"),
     ("/public/databricks/endpoints", "endpoints"),
     ("/public/databricks/serving_endpoints", "legacy serving_endpoints"),
+    ("/public/databricks/litellm_model_list", "LiteLLM model_list"),
     ("/public/v1/model_hub", "v1 first page"),
     ("/public/v1/model_hub?page=400&page_size=100", "v1 page 400"),
     ("/public/v1/model_hub?sort=-max_input_tokens,provider&filter%5Bmode%5D%5Bin%5D=chat,embedding&q=end",

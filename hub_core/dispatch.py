@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import pluggy
-from pluggy._callers import _multicall
 
 from hub_core.errors import HubError, ProviderConfigError, ProviderError, ProviderUnavailableError
 from hub_core.models import Discovery, Endpoint, ProviderInfo, Target
@@ -210,16 +209,12 @@ class ProviderHooks:
 
         return convert_directly
 
-    async def litellm_params(self, endpoint: Endpoint, target: Target) -> dict[str, Any] | None:
-        result = self._call("litellm_params", endpoint=endpoint, target=target)
-        if inspect.isawaitable(result):
-            result = await result
-        if result is not None and not isinstance(result, dict):
-            raise HookTypeError(
-                f"litellm_params of {self.provider!r} returned {type(result).__name__}, not a dict.",
-                provider=self.provider,
-            )
-        return cast("dict[str, Any] | None", result)
+    def litellm_params(self, endpoint: Endpoint, target: Target) -> Any:
+        """The hookimpl's answer as it is: params, ``None``, or (``async def``) an awaitable.
+
+        Called once per endpoint from a worker thread; the caller checks the answer's type.
+        """
+        return self._call("litellm_params", endpoint=endpoint, target=target)
 
 
 def _monitored(pm: pluggy.PluginManager) -> bool:

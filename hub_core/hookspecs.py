@@ -102,6 +102,8 @@ def litellm_params(endpoint: Endpoint, target: Target) -> dict[str, Any] | Await
     provider without it exports nothing. Credentials must be ``os.environ/NAME``
     references, never values; a deployment holding a value is refused. Raise
     ``ProviderError`` with a message for humans to leave the endpoint out with a reason.
+    Called once per endpoint per refresh of the provider's data (the export is kept until the
+    next one): a plain function in a worker thread, an ``async def`` one on the event loop.
 
     :param endpoint: an available endpoint returned by ``discover_endpoints``.
     :param target: the target (workspace, region) the endpoint was discovered in.

@@ -13,7 +13,7 @@ import hashlib
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -106,12 +106,20 @@ class ProviderView:
         For bodies derived from this data (a route's serialised list): the event loop only
         waits for them. ``name`` keys the result; a provider's routes prefix theirs with its name.
         """
+        return await self.built(name, lambda: asyncio.to_thread(without_gc, make))
+
+    async def built(self, name: str, build: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """``await build()``, once per refresh; concurrent callers share the run, a failure is not kept.
+
+        For a build with steps that must run on the event loop (a plugin's ``async def`` hook)
+        between steps that run in worker threads; ``build`` sends the latter to threads itself.
+        """
         if name in self._memo:
             result: T = self._memo[name]
             return result
         pending: asyncio.Task[T] | None = self._memo.get("\0pending:" + name)
         if pending is None:
-            pending = asyncio.get_running_loop().create_task(asyncio.to_thread(without_gc, make))
+            pending = asyncio.get_running_loop().create_task(build())
             self._memo["\0pending:" + name] = pending
             pending.add_done_callback(functools.partial(self._settle, name))
         return await asyncio.shield(pending)

@@ -10,18 +10,24 @@ than an ``os.environ/NAME`` reference.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import logging
 import re
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from hub_core.errors import HubError
+from hub_core.gcpause import without_gc
+from hub_core.hub import CHUNK, dump_in_chunks
 from hub_core.models import Endpoint, ModelGroup, Target
 
 if TYPE_CHECKING:
-    from hub_core.hub import Hub
+    from hub_core.hub import Freshness, Hub, ProviderView
 
 logger = logging.getLogger("hub_core.litellm_config")
 
@@ -32,6 +38,7 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CREDENTIAL_KEY = re.compile(r"(key|token|credentials?)$|secret|password", re.IGNORECASE)
 URL_USERINFO = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@]*@", re.IGNORECASE)
 ID_PREFIX = "hub-core"
+MEMO = "litellm_model_list"  # the export's name on a provider's view (and in its ETag)
 # ModelGroup fields that LiteLLM's ModelInfo reads (costs, limits, capabilities).
 MODEL_INFO_FIELDS = (
     "mode",
@@ -68,6 +75,10 @@ class LiteLLMModelList(BaseModel):
 
     model_list: list[LiteLLMDeployment] = Field(default_factory=list)
     left_out: list[LeftOut] = Field(default_factory=list)
+
+
+DEPLOYMENTS = TypeAdapter(list[LiteLLMDeployment])
+LEFT_OUT = TypeAdapter(list[LeftOut])
 
 
 def deployment_id(provider: str, target: str | None, endpoint: str) -> str:
@@ -120,36 +131,101 @@ async def litellm_model_list(hub: Hub, provider: str | None = None) -> LiteLLMMo
     """The available endpoints of ``provider`` (or of every loaded provider) as LiteLLM deployments.
 
     With ``provider`` given, a provider that cannot be served raises its ``HubError``;
-    without it, such a provider is listed in ``left_out``.
+    without it, such a provider is listed in ``left_out``. The deployments are made once
+    per refresh and shared by every caller until the next one: read them, do not change them.
     """
     result = LiteLLMModelList()
     names = [provider] if provider is not None else hub.registry.loaded()
     for name in names:
         try:
-            await _provider_deployments(hub, name, result)
+            export = await provider_export(hub, name)
         except HubError as error:
             if provider is not None:
                 raise
             result.left_out.append(LeftOut(provider=name, reason=error.message))
-    result.model_list.sort(key=lambda d: (d.model_name, str(d.model_info.get("hub_target"))))
+            continue
+        result.model_list.extend(export.model_list)
+        result.left_out.extend(export.left_out)
+    if len(names) > 1:  # each provider's list is sorted already
+        result.model_list = await asyncio.to_thread(sorted, result.model_list, key=_order)
     return result
 
 
-async def _provider_deployments(hub: Hub, provider: str, result: LiteLLMModelList) -> None:
+async def litellm_model_list_body(hub: Hub, provider: str) -> tuple[bytes, Freshness | None]:
+    """``/public/<provider>/litellm_model_list`` as bytes made once per refresh, and how fresh they are.
+
+    No freshness when there is no discovered data behind the answer (the provider has no hook).
+    """
+    export, view = await _export_and_view(hub, provider)
+    if view is None:
+        return export.body, None
+    return export.body, hub.freshness([view]).variant(MEMO)
+
+
+@dataclass(frozen=True)
+class ProviderExport:
+    """One provider's deployments (sorted), what it left out, and both serialised as a ``LiteLLMModelList``."""
+
+    model_list: list[LiteLLMDeployment]
+    left_out: list[LeftOut]
+    body: bytes
+
+
+async def provider_export(hub: Hub, provider: str) -> ProviderExport:
+    """The provider's export, built once per refresh of its data: the data is walked, checked and
+    serialised in worker threads, a plain hook is called there too, an ``async def`` one on the loop."""
+    return (await _export_and_view(hub, provider))[0]
+
+
+async def _export_and_view(hub: Hub, provider: str) -> tuple[ProviderExport, ProviderView | None]:
     hub.require(provider)
     if not hub.registry.implements(provider, HOOK):
-        result.left_out.append(
-            LeftOut(provider=provider, reason=f"provider {provider!r} has no {HOOK} hook, so it cannot export")
-        )
-        return
+        reason = f"provider {provider!r} has no {HOOK} hook, so it cannot export"
+        return _finished([], [LeftOut(provider=provider, reason=reason)]), None
     view = await hub.view(provider)
     if view.source != "live":
-        result.left_out.append(
-            LeftOut(provider=provider, reason="not configured: it serves the bundled catalog, nothing deployed")
-        )
-        return
+        reason = "not configured: it serves the bundled catalog, nothing deployed"
+        return _finished([], [LeftOut(provider=provider, reason=reason)]), view
     targets = {t.name: t for t in await hub.targets(provider)}
+    # Kept on the view (so it goes with the view), and holding no reference back to it.
+    return await view.built(MEMO, lambda: _build(hub, provider, view, targets)), view
+
+
+async def _build(hub: Hub, provider: str, view: ProviderView, targets: dict[str, Target]) -> ProviderExport:
+    steps, calls = await asyncio.to_thread(without_gc, _call_hooks, hub, provider, view, targets)
+    try:
+        for count, (index, pending) in enumerate(calls, 1):  # async def hooks run here, on the event loop
+            step = steps[index]
+            assert not isinstance(step, LeftOut)  # only hook calls are awaited
+            group, endpoint, _ = step
+            try:
+                steps[index] = (group, endpoint, await pending)
+            except Exception as error:
+                steps[index] = (group, endpoint, error)
+            if count % CHUNK == 0:
+                await asyncio.sleep(0)  # let other requests in between
+    finally:
+        for _, pending in calls:  # cancelled part-way: no coroutine left never awaited
+            if inspect.iscoroutine(pending):
+                pending.close()
+    return await asyncio.to_thread(without_gc, _finish, provider, steps)
+
+
+# One step per endpoint of the view, in order: (group, endpoint, the hook's answer), or the
+# endpoint's LeftOut. The answer is params, an exception the hook raised, or an awaitable.
+Step = tuple[ModelGroup, Endpoint, Any] | LeftOut
+
+
+def _call_hooks(
+    hub: Hub, provider: str, view: ProviderView, targets: dict[str, Target]
+) -> tuple[list[Step], list[tuple[int, Awaitable[Any]]]]:
+    """In a worker thread: the view's endpoints in order, with a plain hook's answer for each.
+
+    An ``async def`` hook's answer is a coroutine, not yet started: it is run by the caller."""
+    hooks = hub.registry.hooks(provider)
     endpoints = {(e.target, e.name): e for e in view.endpoints}
+    steps: list[Step] = []
+    calls: list[tuple[int, Awaitable[Any]]] = []
     for group in view.groups:
         for deployment in group.deployments:
             endpoint = endpoints.get((deployment.target, deployment.endpoint_name))
@@ -157,29 +233,62 @@ async def _provider_deployments(hub: Hub, provider: str, result: LiteLLMModelLis
                 continue
             if not deployment.available:
                 reason = f"not available ({deployment.state_reason or deployment.state or 'not ready'})"
-                result.left_out.append(_left_out(endpoint, reason))
+                steps.append(_left_out(endpoint, reason))
                 continue
             target = targets.get(endpoint.target or "")
             if target is None:
-                result.left_out.append(_left_out(endpoint, "its target is no longer configured"))
+                steps.append(_left_out(endpoint, "its target is no longer configured"))
                 continue
-            made = await _deployment(hub, provider, group, endpoint, target)
-            if isinstance(made, LeftOut):
-                result.left_out.append(made)
-            else:
-                result.model_list.append(made)
+            try:
+                answer = hooks.litellm_params(endpoint, target)
+            except Exception as error:
+                answer = error
+            if inspect.isawaitable(answer):
+                calls.append((len(steps), answer))
+            steps.append((group, endpoint, answer))
+    return steps, calls
 
 
-async def _deployment(
-    hub: Hub, provider: str, group: ModelGroup, endpoint: Endpoint, target: Target
-) -> LiteLLMDeployment | LeftOut:
-    try:
-        params = await hub.registry.hooks(provider).litellm_params(endpoint, target)
-    except HubError as error:
-        return _left_out(endpoint, error.message)
-    except Exception as error:  # a plugin bug leaves out that endpoint only
-        logger.exception("Provider %r failed to give LiteLLM parameters for %r", provider, endpoint.name)
-        return _left_out(endpoint, f"the provider's {HOOK} hook failed: {type(error).__name__}")
+def _finish(provider: str, steps: list[Step]) -> ProviderExport:
+    """In a worker thread: check each answer, make the deployments, sort and serialise."""
+    model_list: list[LiteLLMDeployment] = []
+    left_out: list[LeftOut] = []
+    for step in steps:
+        made = step if isinstance(step, LeftOut) else _deployment(provider, *step)
+        if isinstance(made, LeftOut):
+            left_out.append(made)
+        else:
+            model_list.append(made)
+    model_list.sort(key=_order)
+    return _finished(model_list, left_out)
+
+
+def _finished(model_list: list[LiteLLMDeployment], left_out: list[LeftOut]) -> ProviderExport:
+    body = (
+        b'{"model_list":'
+        + dump_in_chunks(DEPLOYMENTS, model_list)
+        + b',"left_out":'
+        + dump_in_chunks(LEFT_OUT, left_out)
+        + b"}"
+    )
+    return ProviderExport(model_list, left_out, body)
+
+
+def _order(deployment: LiteLLMDeployment) -> tuple[str, str]:
+    return deployment.model_name, str(deployment.model_info.get("hub_target"))
+
+
+def _deployment(provider: str, group: ModelGroup, endpoint: Endpoint, params: Any) -> LiteLLMDeployment | LeftOut:
+    if isinstance(params, HubError):
+        return _left_out(endpoint, params.message)
+    if isinstance(params, Exception):  # a plugin bug leaves out that endpoint only
+        logger.error(
+            "Provider %r failed to give LiteLLM parameters for %r",
+            provider,
+            endpoint.name,
+            exc_info=(type(params), params, params.__traceback__),
+        )
+        return _left_out(endpoint, f"the provider's {HOOK} hook failed: {type(params).__name__}")
     if params is None:
         return _left_out(endpoint, f"the provider does not export {endpoint.mode or 'untyped'} endpoints")
     if not isinstance(params, dict) or not isinstance(params.get("model"), str) or not params["model"]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -160,3 +162,87 @@ async def test_route_answers_the_model_list_and_problem_json_for_unknown_provide
     assert body["left_out"] == []
     assert unknown.status_code == 404
     assert unknown.json()["type"] == "urn:hub-core:problem:unknown-provider"
+
+
+class Counting(Exporting):
+    """Counts its hook calls and notes the thread each ran in."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.threads: list[int] = []
+
+    @hookimpl
+    def litellm_params(self, endpoint: Endpoint, target: Target) -> dict[str, Any] | None:
+        self.threads.append(threading.get_ident())
+        return {"model": f"openai/{endpoint.name}", "api_base": f"{target.url}/v1"}
+
+
+class AsyncCounting(Counting):
+    @hookimpl
+    async def litellm_params(self, endpoint: Endpoint, target: Target) -> dict[str, Any] | None:
+        self.threads.append(threading.get_ident())
+        await asyncio.sleep(0)
+        return {"model": f"openai/{endpoint.name}"}
+
+
+PATH = "/public/acme/litellm_model_list"
+
+
+async def test_many_requests_in_one_refresh_build_the_export_once_and_a_refresh_rebuilds_it():
+    plugin = Counting(targets=2, endpoints=["alpha", "beta"])
+    hub = make_hub({"acme": plugin})
+    async with app_client(hub) as client:
+        first = await asyncio.gather(*(client.get(PATH) for _ in range(10)))
+        later = [await client.get(PATH) for _ in range(5)]
+        assert len(plugin.threads) == 4, "one hook call per endpoint and target, for all 15 requests"
+        assert {r.content for r in [*first, *later]} == {first[0].content}
+        assert {r.headers["etag"] for r in [*first, *later]} == {first[0].headers["etag"]}
+        assert threading.get_ident() not in plugin.threads, "a plain hook runs in a worker thread"
+        plugin.endpoint_names = ["alpha", "beta", "gamma"]
+        hub.cache.invalidate()  # a new refresh
+        refreshed = await client.get(PATH)
+        again = await client.get(PATH)
+    assert len(plugin.threads) == 4 + 6, "the new data is exported once more, then served as made"
+    assert refreshed.headers["etag"] != first[0].headers["etag"]
+    assert again.content == refreshed.content
+    assert "hub-core:acme:t1:gamma" in [d["model_info"]["id"] for d in refreshed.json()["model_list"]]
+
+
+async def test_the_body_is_the_models_json_and_an_unchanged_one_is_a_304():
+    hub = make_hub({"acme": Exporting(targets=2, endpoints=["alpha", "skip-me"])})
+    async with app_client(hub) as client:
+        response = await client.get(PATH)
+        etag = response.headers["etag"]
+        unchanged = await client.get(PATH, headers={"If-None-Match": etag})
+        other = await client.get(PATH, headers={"If-None-Match": '"something-else"'})
+        hub_etag = (await client.get("/public/model_hub?provider=acme")).headers["etag"]
+    assert response.content == (await litellm_model_list(hub, "acme")).model_dump_json().encode()
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["cache-control"].startswith("public, max-age=") and "age" in response.headers
+    assert unchanged.status_code == 304 and unchanged.content == b"" and unchanged.headers["etag"] == etag
+    assert other.status_code == 200 and other.content == response.content
+    assert etag != hub_etag, "its own ETag, not the model hub's"
+
+
+async def test_an_async_hook_runs_on_the_event_loop_once_per_refresh():
+    plugin = AsyncCounting(targets=2, endpoints=["alpha", "beta", "gamma"])
+    hub = make_hub({"acme": plugin})
+    async with app_client(hub) as client:
+        responses = await asyncio.gather(*(client.get(PATH) for _ in range(5)))
+    assert set(plugin.threads) == {threading.get_ident()} and len(plugin.threads) == 6
+    assert responses[0].json()["model_list"][0]["litellm_params"] == {"model": "openai/alpha"}
+    assert {r.content for r in responses} == {responses[0].content}
+
+
+async def test_the_same_export_serves_the_route_the_cli_and_the_router_sync():
+    plugin = Counting(targets=1, endpoints=["alpha"])
+    hub = make_hub({"acme": plugin, "plain": StaticProvider("plain")})
+    async with app_client(hub) as client:
+        body = (await client.get(PATH)).json()
+        plain = await client.get("/public/plain/litellm_model_list")
+    everything = await litellm_model_list(hub)
+    assert len(plugin.threads) == 1
+    assert [d.model_dump(mode="json") for d in everything.model_list] == body["model_list"]
+    assert [i.provider for i in everything.left_out] == ["plain"]
+    assert plain.status_code == 200 and "etag" not in plain.headers, "nothing discovered, nothing to revalidate"
+    assert plain.json()["left_out"][0]["reason"] == "provider 'plain' has no litellm_params hook, so it cannot export"
