@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
+from pluggy._callers import _multicall
 
 from hub_core.errors import HubError, ProviderConfigError, ProviderError, ProviderUnavailableError
 from hub_core.models import Discovery, Endpoint, ProviderInfo, Target

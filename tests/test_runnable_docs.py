@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from hub_databricks.fake import FakeWorkspace
+from hub_databricks.testing import FakeWorkspace
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- runnable -->"
