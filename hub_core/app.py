@@ -174,6 +174,7 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     # the middleware inside it the rest.
     metrics = HubMetrics()
     hub.cache.observer = metrics
+    metrics.watch_cache(hub.cache.circuits, shared=hub.cache.shared is not None)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(
         ModelHubFastPath, hub=hub, enabled=not key_required, metrics=metrics, gzip_min_bytes=settings.gzip_min_bytes
