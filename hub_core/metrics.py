@@ -191,7 +191,7 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._templates: dict[Any, str] | None = None  # endpoint -> full path template
+        self._template = RouteTemplate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -212,7 +212,14 @@ class MetricsMiddleware:
         finally:
             self.metrics.observe_request(method, self._template(scope), status, time.perf_counter() - started)
 
-    def _template(self, scope: Scope) -> str:
+
+class RouteTemplate:
+    """A handled request's route template (``/public/{provider}/endpoints``), or ``unmatched``."""
+
+    def __init__(self) -> None:
+        self._templates: dict[Any, str] | None = None  # endpoint -> full path template
+
+    def __call__(self, scope: Scope) -> str:
         route = scope.get("route")
         if route is None:
             return UNMATCHED
