@@ -9,7 +9,6 @@ error's class): never a URL, a query string, a header, a credential or an upstre
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -149,7 +148,6 @@ class TracingMiddleware:
         carrier = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         method = scope["method"] if scope["method"] in METHODS else "_OTHER"
         status = 500
-        started = time.time_ns()
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
@@ -161,7 +159,6 @@ class TracingMiddleware:
             f"{method} request",
             context=extract(carrier),
             kind=SpanKind.SERVER,
-            start_time=started,
             attributes={"http.request.method": method},
             record_exception=False,
             set_status_on_exception=False,
