@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -13,19 +14,21 @@ from fastapi.params import Depends
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 from hub_core import __version__
 from hub_core.api import litellm_export, page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.docs import install_offline_docs
+from hub_core.api.fastpath import PATH as FAST_PATH
 from hub_core.api.fastpath import ModelHubFastPath
 from hub_core.api.head import HeadAsGet
 from hub_core.api.problems import HubRoutes, entered_hub_code, install_problem_handlers
 from hub_core.api.schema import install_honest_openapi
 from hub_core.hub import Hub
 from hub_core.logs import configure_logging, redact_library_logs
-from hub_core.metrics import HubMetrics, MetricsMiddleware, metrics_endpoint
+from hub_core.metrics import HubMetrics, MetricsMiddleware, RouteTemplate, metrics_endpoint
 from hub_core.security import (
     SECURITY_PROBLEM_RESPONSES,
     api_key_dependency,
@@ -159,12 +162,20 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     configure_logging(settings.log_level, settings.log_format)
     hub = hub or Hub.from_settings(settings)
 
+    tracing = hub.tracing
+    if tracing is not None:
+        tracing.install_provider()  # unless one is set already (opentelemetry-instrument, a test)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await hub.aclose()
+        if tracing is not None:
+            tracing.shutdown()
 
-    app = FastAPI(title="hub-core", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="hub-core", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None, **_no_native_tracing()
+    )
     include_hub(app, hub=hub, own_app=True)
     install_offline_docs(app)
     install_honest_openapi(app)
@@ -174,10 +185,15 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
     # the middleware inside it the rest.
     metrics = HubMetrics()
     hub.cache.observer = metrics
+    metrics.watch_cache(hub.cache.circuits, shared=hub.cache.shared is not None)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(
         ModelHubFastPath, hub=hub, enabled=not key_required, metrics=metrics, gzip_min_bytes=settings.gzip_min_bytes
     )
+    if tracing is not None:  # outermost: the fast path's answers get a span too
+        from hub_core.tracing import TracingMiddleware
+
+        app.add_middleware(TracingMiddleware, tracing=tracing, route_of=_route_of())
     app.add_api_route("/metrics", metrics_endpoint(metrics), methods=["GET"], include_in_schema=False)
     # What is alive now (modules, the catalog) lives as long as the process: keep the
     # garbage collector from walking it on every full collection.
@@ -193,3 +209,22 @@ def create_app(settings: HubSettings | None = None, *, hub: Hub | None = None) -
         return JSONResponse(report, status_code=200 if report["ready"] else 503)
 
     return app
+
+
+def _route_of() -> Callable[[Scope], str]:
+    """A request's route template; one the fast path answered never reached the router."""
+    template = RouteTemplate()
+
+    def route_of(scope: Scope) -> str:
+        return FAST_PATH if "route" not in scope and scope["path"] == FAST_PATH else template(scope)
+
+    return route_of
+
+
+def _no_native_tracing() -> dict[str, Any]:
+    """FastAPI 0.16x traces every request itself once a tracer provider is set, recording the raw
+    path and query (credentials a caller put there included). The standalone app turns that off;
+    with HUB_OTEL its own span names the route template instead (docs/running.md#tracing)."""
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters:
+        return {"telemetry": {"tracing": False}}
+    return {}

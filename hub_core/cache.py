@@ -39,6 +39,8 @@ _R = TypeVar("_R")
 SHARED_RETRY_SECONDS = 5.0
 MAX_CLOCK_SKEW = 30.0  # seconds a shared entry's time may lie ahead of ours (replicas' clocks)
 MAX_BLOCK_SECONDS = 600.0  # the longest Retry-After pause that is shared, or believed when read
+# What a shared-store call that fell back to memory is counted as (a bounded metric label).
+SHARED_OPERATIONS = ("get", "put", "acquire", "release", "blocked_until", "block")
 Loader = Callable[[], Awaitable[T]]
 
 
@@ -103,13 +105,16 @@ class SharedEntryInvalid(Exception):
 
 
 class CacheObserver(Protocol):
-    """Told about lookups, upstream calls and refreshes, e.g. ``hub_core.metrics.HubMetrics``."""
+    """Told about lookups, upstream calls, refreshes and shared-store calls that fell back to
+    memory (``operation`` is one of ``SHARED_OPERATIONS``), e.g. ``hub_core.metrics.HubMetrics``."""
 
     def observe_lookup(self, key: str, result: str) -> None: ...
 
     def observe_upstream(self, key: str, seconds: float, ok: bool) -> None: ...
 
     def observe_refresh(self, key: str, seconds: float, ok: bool) -> None: ...
+
+    def observe_shared_fallback(self, operation: str) -> None: ...
 
 
 class DiscoveryCache(Generic[T]):
@@ -198,12 +203,21 @@ class DiscoveryCache(Generic[T]):
             return "stale"
         return "failing" if key in self._failures else "unknown"
 
+    def circuits(self) -> dict[str, bool]:
+        """Whether the circuit breaker holds each known key's refreshes now (it opens after
+        ``breaker_threshold`` failures in a row, for ``breaker_cooldown`` seconds)."""
+        now = self.clock()
+        states = dict.fromkeys(self._entries, False)
+        for key, failure in self._failures.items():
+            states[key] = failure.count >= self.policy.breaker_threshold and now < failure.until
+        return states
+
     def _servable(self, entry: Cached[T], now: float) -> bool:
         return now - entry.fetched_at < self.policy.ttl + self.policy.stale_ttl
 
     async def _adopt_shared(self, key: str, entry: Cached[T] | None) -> Cached[T] | None:
         """A newer list that another replica stored, if any; anything untrustworthy is a miss."""
-        found = await self._shared_call(self.shared.get(key) if self.shared else None, key)
+        found = await self._shared_call(self.shared.get(key) if self.shared else None, key, "get")
         if not found:
             return entry
         fetched_at, payload = found
@@ -231,7 +245,7 @@ class DiscoveryCache(Generic[T]):
 
     async def _shared_block(self, key: str) -> float | None:
         """When the shared Retry-After pause for ``key`` ends, if it is a believable time."""
-        until = await self._shared_call(self.shared.blocked_until(key) if self.shared else None, key)
+        until = await self._shared_call(self.shared.blocked_until(key) if self.shared else None, key, "blocked_until")
         if until is None:
             return None
         if not (math.isfinite(until) and until <= self.clock() + MAX_BLOCK_SECONDS + MAX_CLOCK_SKEW):
@@ -289,7 +303,7 @@ class DiscoveryCache(Generic[T]):
                 f"Discovery for {key} is paused for {wait:.0f} s at the upstream's request (Retry-After).",
                 retry_after=max(1, int(wait + 0.999)),
             )
-        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline), key)
+        token = await self._shared_call(self.shared.acquire(key, self.policy.deadline), key, "acquire")
         if token is None and self._shared_up():
             return await self._wait_for_other_replica(key)
         try:
@@ -301,7 +315,7 @@ class DiscoveryCache(Generic[T]):
             return await self._load(key, loader)
         finally:
             if token:
-                await self._shared_call(self.shared.release(key, token), key)
+                await self._shared_call(self.shared.release(key, token), key, "release")
 
     async def _wait_for_other_replica(self, key: str) -> Cached[T]:
         """Another replica holds the lock: wait for the list it stores (within our deadline).
@@ -343,7 +357,7 @@ class DiscoveryCache(Generic[T]):
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
             payload = await asyncio.to_thread(without_gc, self.codec.encode, value)
-            await self._shared_call(self.shared.put(key, entry.fetched_at, payload, ttl), key)
+            await self._shared_call(self.shared.put(key, entry.fetched_at, payload, ttl), key, "put")
         return entry
 
     async def _call_upstream(self, key: str, loader: Loader[T]) -> T:
@@ -390,7 +404,7 @@ class DiscoveryCache(Generic[T]):
             if self.shared is not None and retry_after > 0:
                 until = self.clock() + min(float(retry_after), MAX_BLOCK_SECONDS)
                 asyncio.get_running_loop().create_task(
-                    self._shared_call(self.shared.block(key, until), key)
+                    self._shared_call(self.shared.block(key, until), key, "block")
                 ).add_done_callback(_consume_exception)
         self._failures[key] = _Failures(error, self.clock() + wait, count)
         logger.warning("Refreshing %s failed: %s", key, error)
@@ -413,15 +427,17 @@ class DiscoveryCache(Generic[T]):
     def _shared_up(self) -> bool:
         return self.shared is not None and self.clock() >= self._shared_down_until
 
-    async def _shared_call(self, call: Awaitable[_R] | None, key: str = "") -> _R | None:
+    async def _shared_call(self, call: Awaitable[_R] | None, key: str, operation: str) -> _R | None:
         """Run one shared-store call; on failure, log once and fall back to memory for a while.
 
-        What the store holds for ``key`` being untrustworthy is a miss (None), logged once."""
+        What the store holds for ``key`` being untrustworthy is a miss (None), logged once.
+        A call that fails, or is skipped while the store is down, is a fallback to memory."""
         if call is None:
             return None
         if not self._shared_up():
             if asyncio.iscoroutine(call):
                 call.close()
+            self._fell_back(operation)
             return None
         try:
             result = await call
@@ -433,11 +449,16 @@ class DiscoveryCache(Generic[T]):
                 logger.warning("Shared cache unavailable (%s); serving from memory until it is back", error)
                 self._shared_reported = True
             self._shared_down_until = self.clock() + SHARED_RETRY_SECONDS
+            self._fell_back(operation)
             return None
         if self._shared_reported:
             logger.warning("Shared cache is back")
             self._shared_reported = False
         return result
+
+    def _fell_back(self, operation: str) -> None:
+        if self.observer is not None:
+            self.observer.observe_shared_fallback(operation)
 
     async def aclose(self) -> None:
         for task in list(self._flights.values()):

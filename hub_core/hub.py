@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 from pydantic import TypeAdapter
@@ -46,6 +46,9 @@ from hub_core.models import (
 )
 from hub_core.plugins import PluginRegistry, load_plugins
 from hub_core.settings import HubSettings
+
+if TYPE_CHECKING:
+    from hub_core.tracing import Tracing
 
 logger = logging.getLogger("hub_core.hub")
 
@@ -298,6 +301,11 @@ class Hub:
         self._background: set[asyncio.Task[Any]] = set()
         self._warming: dict[str, asyncio.Task[None]] = {}
         self._merged: tuple[tuple[Any, ...], bytes, list[bytes]] | None = None
+        self.tracing: Tracing | None = None  # spans around discoveries, with HUB_OTEL
+        if settings.otel:  # only then is opentelemetry imported
+            from hub_core.tracing import Tracing
+
+            self.tracing = Tracing.from_settings(settings)
 
     def freshness(self, views: list[ProviderView], etag: str | None = None) -> Freshness:
         fetched = [v.fetched_at for v in views if v.fetched_at is not None]
@@ -477,6 +485,15 @@ class Hub:
     # -- discovery ------------------------------------------------------------------
 
     async def _discover(self, provider: str, target: Target) -> Discovery:
+        if self.tracing is None:
+            return await self._discover_once(provider, target)
+        with self.tracing.discovery(provider, target.name) as span:
+            discovery = await self._discover_once(provider, target)
+            span.set_attribute("hub.endpoints", len(discovery.endpoints))
+            span.set_attribute("hub.warnings", len(discovery.warnings))
+            return discovery
+
+    async def _discover_once(self, provider: str, target: Target) -> Discovery:
         try:
             return await self.registry.hooks(provider).discover_endpoints(
                 target, timeout=self.settings.discovery_timeout

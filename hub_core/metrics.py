@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hub_core.cache import SHARED_OPERATIONS
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -54,6 +56,11 @@ class HubMetrics:
             "hub_refresh_duration_seconds", "Time one refresh of a target took (retries and waits included).",
             ["provider", "target", "outcome"], buckets=SLOW_BUCKETS, registry=r,
         )  # fmt: skip
+        self.redis_fallbacks = Counter(
+            "hub_redis_fallbacks", "Shared-cache (Redis) calls that failed or were skipped while it was down, "
+            "so the hub served from its own memory, by operation.",
+            ["operation"], registry=r,
+        )  # fmt: skip
         # Labelled children are looked up once and kept: ``labels()`` costs more than ``inc()``.
         self._children: dict[tuple[Any, ...], Any] = {}
 
@@ -79,6 +86,17 @@ class HubMetrics:
     def observe_refresh(self, key: str, seconds: float, ok: bool) -> None:
         provider, _, target = key.partition(":")
         self._child(self.refresh_seconds, provider, target, "ok" if ok else "error").observe(seconds)
+
+    def observe_shared_fallback(self, operation: str) -> None:
+        self._child(self.redis_fallbacks, operation if operation in SHARED_OPERATIONS else "other").inc()
+
+    def watch_cache(self, circuits: Callable[[], dict[str, bool]], *, shared: bool) -> None:
+        """Export the cache's circuit states (read when scraped); with a shared store, start
+        every operation's fallback count at 0 so the series exist before the first outage."""
+        self.registry.register(CircuitStates(circuits))
+        if shared:
+            for operation in SHARED_OPERATIONS:
+                self._child(self.redis_fallbacks, operation)
 
     def render(self) -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -147,13 +165,33 @@ class LookupCounts:
         yield lookups
 
 
+class CircuitStates:
+    """``hub_circuit_open``: 1 while the circuit breaker holds a target's refreshes, else 0."""
+
+    def __init__(self, circuits: Callable[[], dict[str, bool]]) -> None:
+        self.circuits = circuits
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        gauge = GaugeMetricFamily(
+            "hub_circuit_open",
+            "1 while a target's circuit breaker is open (refreshes paused after repeated failures), else 0.",
+            labels=["provider", "target"],
+        )
+        for key, is_open in sorted(self.circuits().items()):
+            provider, _, target = key.partition(":")
+            gauge.add_metric([provider, target], 1.0 if is_open else 0.0)
+        yield gauge
+
+
 class MetricsMiddleware:
     """Counts every HTTP request by method, route template and status, and times it."""
 
     def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._templates: dict[Any, str] | None = None  # endpoint -> full path template
+        self._template = RouteTemplate()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -174,7 +212,14 @@ class MetricsMiddleware:
         finally:
             self.metrics.observe_request(method, self._template(scope), status, time.perf_counter() - started)
 
-    def _template(self, scope: Scope) -> str:
+
+class RouteTemplate:
+    """A handled request's route template (``/public/{provider}/endpoints``), or ``unmatched``."""
+
+    def __init__(self) -> None:
+        self._templates: dict[Any, str] | None = None  # endpoint -> full path template
+
+    def __call__(self, scope: Scope) -> str:
         route = scope.get("route")
         if route is None:
             return UNMATCHED

@@ -95,6 +95,10 @@ class HubSettings(BaseSettings):
         ge=1024,
         description="Largest request body a hub route accepts, in bytes; a larger one is 413, unread.",
     )
+    otel: bool = Field(
+        default=False,
+        description="Trace discoveries and requests with OpenTelemetry (needs the hub-core[otel] extra).",
+    )
     providers: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @classmethod

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
+import socket
 
 import httpx
 from databricks_hubs import databricks_hub
@@ -82,3 +84,60 @@ async def test_random_paths_and_methods_do_not_grow_the_label_set(workspace):
     assert routes == {"/public/model_hub", "/public/{provider}/endpoints", "/metrics", "unmatched"}
     methods = {dict(labels)["method"] for name, labels in second if name == "hub_http_requests_total"}
     assert methods == {"GET", "other"}
+
+
+async def test_circuit_state_is_exported_per_target(workspace):
+    hub = databricks_hub()
+    # No 5 s error pause between failures, so three requests trip the breaker at once.
+    hub.cache.policy = dataclasses.replace(hub.cache.policy, error_ttl=0.0, breaker_cooldown=0.5)
+    labels = {"provider": "databricks", "target": "default"}
+    async with app_client(hub) as client:  # the provider's route: one refresh per request
+        workspace.inject("403", times=50)
+        for _ in range(2):
+            assert (await client.get("/public/databricks/endpoints")).status_code >= 500
+        below = samples((await client.get("/metrics")).text)
+        assert (await client.get("/public/databricks/endpoints")).status_code >= 500
+        tripped = samples((await client.get("/metrics")).text)
+        calls = workspace.list_calls
+        held = await client.get("/public/databricks/endpoints")
+        assert held.status_code >= 500 and "Retry-After" in held.headers
+        assert workspace.list_calls == calls, "the open circuit made no upstream call"
+        await asyncio.sleep(0.6)  # the cooldown passes: the next refresh is the trial
+        workspace.clear_faults()
+        assert (await client.get("/public/databricks/endpoints")).status_code == 200
+        closed = samples((await client.get("/metrics")).text)
+    assert ("hub_circuit_open", tuple(sorted(labels.items()))) in below, "the target's series exists before it trips"
+    assert value(below, "hub_circuit_open", **labels) == 0
+    assert value(tripped, "hub_circuit_open", **labels) == 1
+    assert value(tripped, "hub_upstream_calls_total", **labels, outcome="error") == 3
+    assert value(closed, "hub_circuit_open", **labels) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_redis_fallbacks_are_counted_by_operation_without_the_url(workspace):
+    password = "redis-pw-" + secrets.token_hex(6)
+    hub = databricks_hub(redis_url=f"redis://:{password}@127.0.0.1:{_closed_port()}/0")
+    async with app_client(hub) as client:
+        before = samples((await client.get("/metrics")).text)
+        assert (await client.get("/public/model_hub")).status_code == 200  # served from memory
+        response = await client.get("/metrics")
+    found = samples(response.text)
+    assert value(before, "hub_redis_fallbacks_total", operation="get") == 0
+    assert ("hub_redis_fallbacks_total", (("operation", "release"),)) in before, "every operation starts at 0"
+    assert value(found, "hub_redis_fallbacks_total", operation="get") >= 1
+    assert value(found, "hub_redis_fallbacks_total", operation="put") == 1
+    operations = {dict(labels)["operation"] for name, labels in found if name == "hub_redis_fallbacks_total"}
+    assert operations == {"get", "put", "acquire", "release", "blocked_until", "block"}
+    assert password not in response.text and "127.0.0.1" not in response.text
+
+
+async def test_no_redis_fallback_series_without_a_shared_cache(workspace):
+    async with app_client(databricks_hub()) as client:
+        await client.get("/public/model_hub")
+        found = samples((await client.get("/metrics")).text)
+    assert not [name for name, _ in found if name.startswith("hub_redis_fallbacks")]

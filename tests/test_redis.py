@@ -88,7 +88,10 @@ async def test_redis_killed_mid_run_requests_still_succeed(redis_url, fake, capl
                 process.wait()
             statuses.append((await client.get(URL)).status_code)
             await asyncio.sleep(0.03)
+        metrics = (await client.get("/metrics")).text
     assert set(statuses) == {200}
+    fallbacks = [line for line in metrics.splitlines() if line.startswith('hub_redis_fallbacks_total{operation="get"}')]
+    assert fallbacks and float(fallbacks[0].split()[-1]) >= 1, "the fallbacks after the kill are counted"
     warnings = [r for r in caplog.records if "Shared cache unavailable" in r.getMessage()]
     assert len(warnings) == 1, "the fallback is logged once"
 
