@@ -18,7 +18,7 @@ from serving import running_hub
 
 from hub_core.settings import SettingsError
 from hub_core.testing import app_client
-from hub_databricks.fake import DEFAULT_PAT
+from hub_databricks.testing import DEFAULT_PAT
 
 if importlib.util.find_spec("opentelemetry.sdk") is None:  # tox's py env installs hub-core[otel]; CI must have it
     if os.environ.get("CI"):
