@@ -490,7 +490,8 @@ class Hub:
         with self.tracing.discovery(provider, target.name) as span:
             discovery = await self._discover_once(provider, target)
             span.set_attribute("hub.endpoints", len(discovery.endpoints))
-            span.set_attribute("hub.warnings", len(discovery.warnings))
+            if discovery.warnings:
+                span.set_attribute("hub.warnings", len(discovery.warnings))
             return discovery
 
     async def _discover_once(self, provider: str, target: Target) -> Discovery:
