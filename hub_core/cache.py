@@ -278,7 +278,8 @@ class DiscoveryCache(Generic[T]):
             return result
         except asyncio.TimeoutError:
             error: BaseException = ProviderUnavailableError(
-                f"Discovery for {key} did not finish within its {self.policy.deadline:g} s deadline."
+                f"{_described(key)} did not finish within its "
+                f"{self.policy.deadline:g} s deadline (HUB_DISCOVERY_TIMEOUT); the upstream may be hanging."
             )
             self._remember_failure(key, error)
             raise error from None
@@ -472,3 +473,9 @@ class DiscoveryCache(Generic[T]):
 def _consume_exception(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+def _described(key: str) -> str:
+    """``provider:target`` as words for a message: "Provider 'acme' listing target 'eu'"."""
+    provider, _, target = key.partition(":")
+    return f"Provider {provider!r} listing target {target!r}" if target else f"Discovery for {key}"
