@@ -217,3 +217,16 @@ async def test_a_discovery_of_the_wrong_type_fails_only_its_provider():
     assert wrong.status_code == 502
     assert "returned dict from discover_endpoints" in wrong.json()["detail"]
     assert merged.status_code == 200 and merged.headers["X-Hub-Failed-Providers"] == "wrong"
+
+
+def test_the_shared_cache_keeps_a_discovery_s_warnings():
+    from hub_core.hub import DiscoveryCodec
+
+    codec = DiscoveryCodec()
+    endpoint = Endpoint(provider="p", name="m", target="eu", region="eu-west-1", cost_per_hour=3.0, raw={"k": 1})
+    partial = codec.decode(codec.encode(Discovery(endpoints=[endpoint], warnings=["ListX: AccessDenied"])))
+    assert partial.warnings == ["ListX: AccessDenied"]
+    assert partial.endpoints == [endpoint] and partial.endpoints[0].raw == {"k": 1}
+    whole = codec.encode(Discovery(endpoints=[endpoint]))
+    assert whole.startswith(b"["), "without warnings it is the plain list older replicas read"
+    assert codec.decode(whole).warnings == []
