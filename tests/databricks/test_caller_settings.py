@@ -62,9 +62,8 @@ def test_suffixes_from_the_toml_list_the_variable_and_a_toml_string() -> None:
         "dbx.example.com",
         "b.example.org",
     )
-    assert caller_settings({"caller_host_suffixes": "a.example.com"}, {NEW_SUFFIXES: "b.example.com"}).host_suffixes == (
-        "a.example.com",
-    )
+    toml_wins = caller_settings({"caller_host_suffixes": "a.example.com"}, {NEW_SUFFIXES: "b.example.com"})
+    assert toml_wins.host_suffixes == ("a.example.com",)
 
 
 def test_the_old_names_still_work_and_warn_once_naming_the_new_ones(caplog: pytest.LogCaptureFixture) -> None:

@@ -50,9 +50,7 @@ def providers() -> dict[str, object]:
 # a body with over-long fields can reach), besides schemathesis's default list.
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REJECTED}}})
-schema = schemathesis.openapi.from_dict(
-    create_app(hub=make_hub(providers(), **CALLERS_ON)).openapi(), config=CONFIG
-)
+schema = schemathesis.openapi.from_dict(create_app(hub=make_hub(providers(), **CALLERS_ON)).openapi(), config=CONFIG)
 
 
 @pytest.fixture
