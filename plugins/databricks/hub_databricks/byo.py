@@ -3,8 +3,8 @@
 ``POST /public/databricks/endpoints/discover`` with a JSON body ``{host, token}`` or
 ``{host, client_id, client_secret}``. Off unless the operator sets
 ``DATABRICKS_ALLOW_CALLER_CREDENTIALS=true`` (or ``allow_caller_credentials = true`` in
-``[providers.databricks]``; see ``config.caller_settings``). What keeps it from becoming a way to reach the
-server's network or its credentials:
+``[providers.databricks]``; see ``config.caller_settings``). What keeps it from becoming a
+way to reach the server's network or its credentials:
 
 * The caller's credentials replace the server's; a fresh ``WorkspaceConfig`` is built from
   the body alone, so nothing of the server's configuration (environment, TOML, SDK

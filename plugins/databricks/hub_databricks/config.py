@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -60,6 +61,7 @@ DEPRECATED_ENV = {
 }
 _BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
 _warned: set[str] = set()  # deprecated names already logged by this process
+_warned_lock = threading.Lock()  # configured_targets runs in a worker thread, the route on the loop
 
 
 class WorkspaceConfig(BaseModel):
@@ -363,9 +365,10 @@ class CallerSettings(BaseModel):
 
 def _warn_deprecated(old: str, new: str, key: str, *, shadowed: bool) -> None:
     """One warning per process for each deprecated variable found set."""
-    if old in _warned:
-        return
-    _warned.add(old)
+    with _warned_lock:
+        if old in _warned:
+            return
+        _warned.add(old)
     if shadowed:
         logger.warning("%s is ignored: %s (or [providers.databricks] %s) is set; unset %s.", old, new, key, old)
     else:
