@@ -84,12 +84,6 @@ class HubSettings(BaseSettings):
     require_key_for_model_hub: bool = Field(
         default=False, description="With HUB_API_KEYS set, require a key for the model hub too."
     )
-    allow_caller_credentials: bool = Field(
-        default=False, description="Allow callers to discover with their own credentials (POST .../discover)."
-    )
-    caller_host_suffixes: str = Field(
-        default="", description="Extra host suffixes, comma-separated, that callers' own credentials may target."
-    )
     max_request_bytes: int = Field(
         default=64 * 1024,
         ge=1024,

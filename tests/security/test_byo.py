@@ -11,8 +11,9 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
+from databricks_hubs import CALLERS_ON
 
-from hub_databricks import byo
+from hub_databricks import byo, config
 from hub_databricks.testing import FakeWorkspace, rich_workspace
 
 from .conftest import (
@@ -26,7 +27,7 @@ from .conftest import (
 )
 
 URL = "/public/databricks/endpoints/discover"
-ON = {"allow_caller_credentials": True}
+ON = CALLERS_ON
 CALLER_ENDPOINTS = [{**rich_workspace()[0], "name": "callers-own-endpoint"}]
 SUFFIXES = byo.host_suffixes()
 
@@ -159,9 +160,57 @@ async def test_off_by_default_and_refused_before_anything_else(server_env, netwo
     for response in (good, invalid):
         assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
         assert response.json()["type"] == "urn:hub-core:problem:caller-credentials-disabled"
-        assert "HUB_ALLOW_CALLER_CREDENTIALS" in response.json()["detail"]
+        assert "DATABRICKS_ALLOW_CALLER_CREDENTIALS" in response.json()["detail"]
         assert CANARY_CALLER_TOKEN not in response.text
     assert resolver.asked == [] and network.quiet and server_env.requests == []
+
+
+async def test_the_opt_in_is_the_plugins_own_setting_not_the_hubs(server_env, network, resolver, open_client):
+    # The hub's settings no longer hold it: passed to HubSettings it is ignored, and the route stays off.
+    async with open_client(allow_caller_credentials=True) as client:
+        response = await client.post(URL, json=token_body())
+    assert response.status_code == 403
+    assert response.json()["type"] == "urn:hub-core:problem:caller-credentials-disabled"
+    assert resolver.asked == [] and network.quiet
+
+
+@pytest.mark.parametrize(
+    ("env", "table"),
+    [
+        ({"DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true"}, {}),
+        ({}, {"allow_caller_credentials": True}),
+        ({"HUB_ALLOW_CALLER_CREDENTIALS": "true"}, {}),  # deprecated, read until the next release
+    ],
+    ids=["new-variable", "toml-key", "deprecated-variable"],
+)
+async def test_each_way_to_opt_in_turns_the_route_on(
+    server_env, caller_fake, resolver, to_fake, open_client, monkeypatch, env, table
+):
+    monkeypatch.setattr(config, "_warned", set())
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    to_fake.fake_url = caller_fake.url
+    async with open_client(providers={"databricks": table}) as client:
+        response = await client.post(URL, json=token_body())
+    assert response.status_code == 200, response.text
+    assert response.json()["endpoints"][0]["name"] == "callers-own-endpoint"
+
+
+async def test_a_false_toml_key_wins_over_the_variable(server_env, network, resolver, open_client, monkeypatch):
+    monkeypatch.setenv("DATABRICKS_ALLOW_CALLER_CREDENTIALS", "true")
+    async with open_client(providers={"databricks": {"allow_caller_credentials": False}}) as client:
+        response = await client.post(URL, json=token_body())
+    assert response.status_code == 403 and resolver.asked == [] and network.quiet
+
+
+async def test_an_unreadable_opt_in_is_refused_and_named(server_env, network, resolver, open_client, monkeypatch):
+    monkeypatch.setenv("DATABRICKS_ALLOW_CALLER_CREDENTIALS", "sure")
+    async with open_client() as client:
+        response = await client.post(URL, json=token_body())
+    assert response.status_code == 503 and response.json()["type"] == "urn:hub-core:problem:provider-config"
+    assert "DATABRICKS_ALLOW_CALLER_CREDENTIALS must be true or false" in response.json()["detail"]
+    assert CANARY_CALLER_TOKEN not in response.text
+    assert resolver.asked == [] and network.quiet
 
 
 @pytest.mark.parametrize(
@@ -372,7 +421,8 @@ async def test_stub_resolver_is_what_the_route_uses(resolver: StubResolver):
 async def test_operator_listed_suffix_is_allowed(server_env, caller_fake, resolver, to_fake, open_client):
     to_fake.fake_url = caller_fake.url
     resolver.answers["ws1.dbx.example.com"] = [PUBLIC_ADDRESS]
-    async with open_client(caller_host_suffixes="dbx.example.com", **ON) as client:
+    table = {"allow_caller_credentials": True, "caller_host_suffixes": ["dbx.example.com"]}
+    async with open_client(providers={"databricks": table}) as client:
         allowed = await client.post(URL, json=token_body("https://ws1.dbx.example.com"))
         other = await client.post(URL, json=token_body("https://ws1.other.example.com"))
     assert allowed.status_code == 200, allowed.text

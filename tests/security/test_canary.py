@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest_helpers import require_sdk
+from databricks_hubs import CALLERS_ON
 from pydantic import SecretStr
 from serving import running_hub_logged
 
@@ -272,7 +273,7 @@ async def test_canaries_never_leak_in_process(debug_logging, monkeypatch):
             "resolver",
             StubResolver({WORKSPACE_HOST: ["52.1.2.3"], "rebind.cloud.databricks.com": ["169.254.169.254"]}),
         )
-        hub = make_hub({"databricks": hub_databricks}, allow_caller_credentials=True, **hub_settings)
+        hub = make_hub({"databricks": hub_databricks}, **CALLERS_ON, **hub_settings)
         async with app_client(hub) as client:
             url = "/public/databricks/endpoints/discover"
             for host in (*REFUSED_HOSTS, "https://rebind.cloud.databricks.com", "https://nowhere.cloud.databricks.com"):
@@ -360,7 +361,7 @@ def test_canaries_never_leak_through_hub_serve(tmp_path: Path, monkeypatch: pyte
             "HUB_CONFIG": str(config),
             "HUB_LOG_LEVEL": "DEBUG",
             "HUB_API_KEYS": CANARY_HUB_KEY,
-            "HUB_ALLOW_CALLER_CREDENTIALS": "true",
+            "DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true",
             "HUB_DATABRICKS_MAX_RESPONSE_BYTES": "65536",
             "HUB_DISCOVERY_TIMEOUT": "3",
             "CANARY_PAT_VAR": CANARY_PAT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import pytest
+from databricks_hubs import CALLERS_ON
 from fastapi import Depends, FastAPI, Header, HTTPException
 from hubtest_plugins import StaticProvider
 
@@ -33,7 +34,7 @@ def with_query(url: str, name: str, value: str) -> str:
 
 @pytest.mark.parametrize("name", NAMES)
 async def test_credential_or_upstream_in_query_is_refused_before_any_work(server_env, network, open_client, name):
-    async with open_client(allow_caller_credentials=True, cache_ttl=0, stale_ttl=0) as client:
+    async with open_client(**CALLERS_ON, cache_ttl=0, stale_ttl=0) as client:
         for method, url in ROUTES:
             body = {"host": "https://x.cloud.databricks.com", "token": "t"} if method == "POST" else None
             response = await client.request(method, with_query(url, name, CANARY_QUERY), json=body)

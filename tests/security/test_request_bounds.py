@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import httpx
 import orjson
 import pytest
-from databricks_hubs import databricks_hub
+from databricks_hubs import CALLERS_ON, databricks_hub
 from fastapi import APIRouter, Body, FastAPI
 from fastapi.exceptions import RequestValidationError
 from hubtest_plugins import StaticProvider
@@ -41,7 +41,7 @@ def many_unknown_keys(count: int) -> bytes:
 
 
 def test_a_real_server_refuses_big_bodies_unread_and_stays_small():
-    env = {"HUB_ALLOW_CALLER_CREDENTIALS": "true", "HUB_LOG_LEVEL": "WARNING"}
+    env = {"DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true", "HUB_LOG_LEVEL": "WARNING"}
     huge = many_unknown_keys(200_000)
     assert len(huge) > 2_000_000
     with running_hub("--no-access-log", **env) as base, httpx.Client(base_url=base, timeout=30) as client:
@@ -115,7 +115,7 @@ async def test_route_off_is_decided_before_the_body_is_read(server_env):
 
 
 async def test_a_missing_key_is_decided_before_the_body_is_read(server_env):
-    app = create_app(hub=databricks_hub(allow_caller_credentials=True, api_keys=CANARY_HUB_KEY))
+    app = create_app(hub=databricks_hub(**CALLERS_ON, api_keys=CANARY_HUB_KEY))
     upload = Upload(chunked(4 * 1024 * 1024))
     status, problem = await call(app, URL, upload)
     assert status == 401 and problem["type"] == "urn:hub-core:problem:unauthorized"
@@ -123,7 +123,7 @@ async def test_a_missing_key_is_decided_before_the_body_is_read(server_env):
 
 
 async def test_a_chunked_body_stops_at_the_routes_limit(server_env):
-    app = create_app(hub=databricks_hub(allow_caller_credentials=True))
+    app = create_app(hub=databricks_hub(**CALLERS_ON))
     upload = Upload(chunked(4 * 1024 * 1024))
     status, problem = await call(app, URL, upload)
     assert status == 413 and problem["type"] == TOO_LARGE
@@ -131,7 +131,7 @@ async def test_a_chunked_body_stops_at_the_routes_limit(server_env):
 
 
 async def test_a_declared_length_over_the_hub_limit_is_413_before_routing(server_env):
-    app = create_app(hub=databricks_hub(allow_caller_credentials=True, max_request_bytes=4096))
+    app = create_app(hub=databricks_hub(**CALLERS_ON, max_request_bytes=4096))
     upload = Upload(chunked(64 * 1024))
     status, problem = await call(app, URL, upload, {"content-length": str(64 * 1024)})
     assert status == 413 and problem["type"] == TOO_LARGE and "HUB_MAX_REQUEST_BYTES" in problem["detail"]
@@ -191,7 +191,7 @@ async def test_a_validation_problem_lists_a_handful_of_bounded_errors():
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
 async def test_a_body_that_is_not_json_is_a_400(server_env, open_client, content_type):
-    async with open_client(allow_caller_credentials=True) as client:
+    async with open_client(**CALLERS_ON) as client:
         response = await client.post(URL, content=b"host=x", headers={"Content-Type": content_type})
     assert response.status_code == 400 and response.json()["type"] == "urn:hub-core:problem:invalid-parameter"
 
@@ -202,7 +202,7 @@ async def test_a_gzip_body_is_never_decompressed(server_env, open_client):
     small = gzip.compress(many_unknown_keys(1000))
     bomb = gzip.compress(b"{" + b" " * 50_000_000 + b"}")
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
-    async with open_client(allow_caller_credentials=True) as client:
+    async with open_client(**CALLERS_ON) as client:
         refused = await client.post(URL, content=bomb, headers=headers)
         garbled = await client.post(URL, content=small, headers=headers)
     assert len(bomb) < 64 * 1024 and refused.status_code == 413 and refused.json()["type"] == TOO_LARGE

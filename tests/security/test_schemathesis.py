@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from databricks_hubs import CALLERS_ON
 from hubtest_plugins import StaticProvider, UnconfiguredProvider
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
@@ -49,9 +50,7 @@ def providers() -> dict[str, object]:
 # a body with over-long fields can reach), besides schemathesis's default list.
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": REJECTED}}})
-schema = schemathesis.openapi.from_dict(
-    create_app(hub=make_hub(providers(), allow_caller_credentials=True)).openapi(), config=CONFIG
-)
+schema = schemathesis.openapi.from_dict(create_app(hub=make_hub(providers(), **CALLERS_ON)).openapi(), config=CONFIG)
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with FakeWorkspace(rich_workspace(), token=CANARY_PAT) as fake:
         monkeypatch.setenv("DATABRICKS_HOST", fake.url)
         monkeypatch.setenv("DATABRICKS_TOKEN", CANARY_PAT)
-        hub = make_hub(providers(), allow_caller_credentials=True)
+        hub = make_hub(providers(), **CALLERS_ON)
         yield create_app(hub.settings, hub=hub)
 
 

@@ -31,8 +31,10 @@ def provider_info() -> ProviderInfo:
 @hookimpl
 def configured_targets(config: Mapping[str, Any]) -> list[Target]:
     from hub_databricks.client import WorkspaceClient
-    from hub_databricks.config import resolve_workspaces
+    from hub_databricks.config import caller_settings, resolve_workspaces
 
+    # Read here too, so a bad or deprecated caller-credentials setting is reported at start-up.
+    caller_settings(config)
     return [
         Target(name=w.name, url=w.host or None, auth_method=w.auth, handle=WorkspaceClient(w))
         for w in resolve_workspaces(config)

@@ -2,15 +2,16 @@
 
 ``POST /public/databricks/endpoints/discover`` with a JSON body ``{host, token}`` or
 ``{host, client_id, client_secret}``. Off unless the operator sets
-``HUB_ALLOW_CALLER_CREDENTIALS=true``. What keeps it from becoming a way to reach the
-server's network or its credentials:
+``DATABRICKS_ALLOW_CALLER_CREDENTIALS=true`` (or ``allow_caller_credentials = true`` in
+``[providers.databricks]``; see ``config.caller_settings``). What keeps it from becoming a
+way to reach the server's network or its credentials:
 
 * The caller's credentials replace the server's; a fresh ``WorkspaceConfig`` is built from
   the body alone, so nothing of the server's configuration (environment, TOML, SDK
   profile) can be combined with them.
 * The host must be ``https://<name>`` under a Databricks workspace domain
   (``*.cloud.databricks.com``, ``*.azuredatabricks.net``, ``*.gcp.databricks.com``) or a
-  suffix the operator lists in ``HUB_CALLER_HOST_SUFFIXES``. Hosts written as IP addresses,
+  suffix the operator lists in ``DATABRICKS_CALLER_HOST_SUFFIXES``. Hosts written as IP addresses,
   in any notation (``169.254.169.254``, ``2852039166``, ``0xa9fea9fe``, ``[::1]``), are refused.
 * The name is resolved off the event loop and every address it resolves to must be public:
   no loopback, private, link-local, shared, reserved, multicast or unspecified address,
@@ -50,7 +51,7 @@ from hub_core import (
     ProviderUnavailableError,
 )
 from hub_databricks.client import WorkspaceClient
-from hub_databricks.config import PROVIDER, WorkspaceConfig, max_endpoints, max_response_bytes
+from hub_databricks.config import PROVIDER, WorkspaceConfig, caller_settings, max_endpoints, max_response_bytes
 from hub_databricks.parse import parse_endpoints_off_loop
 
 logger = logging.getLogger("hub_databricks.byo")
@@ -99,7 +100,7 @@ def _problem(description: str) -> dict[str, Any]:
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("The body is not one of the two credential shapes"),
     413: _problem("The body is larger than any valid credentials (16 KiB)"),
-    403: _problem("Caller credentials are off (HUB_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
+    403: _problem("Caller credentials are off (DATABRICKS_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
     502: _problem("The workspace rejected the credentials, failed, or its host does not resolve"),
     503: _problem("The workspace did not answer in time, or is rate limiting"),
 }
@@ -149,10 +150,11 @@ MAX_BODY_BYTES = 16 * 1024
 
 def require_enabled(hub: HubDep) -> None:
     """Refuse (403) before the body is looked at unless the operator turned the route on."""
-    if not getattr(hub.settings, "allow_caller_credentials", False):
+    if not caller_settings(hub.settings.provider_config(PROVIDER)).enabled:
         raise CallerCredentialsDisabledError(
             "This hub does not accept callers' own credentials. Its operator can allow them with "
-            "HUB_ALLOW_CALLER_CREDENTIALS=true; see docs/security.md."
+            "DATABRICKS_ALLOW_CALLER_CREDENTIALS=true, or allow_caller_credentials = true in "
+            "[providers.databricks]; see docs/security.md."
         )
 
 
@@ -160,7 +162,7 @@ def require_enabled(hub: HubDep) -> None:
 
 
 def host_suffixes(extra: str | Iterable[str] = "") -> tuple[str, ...]:
-    """The default workspace domains plus the operator's (``HUB_CALLER_HOST_SUFFIXES``)."""
+    """The default workspace domains plus the operator's (``DATABRICKS_CALLER_HOST_SUFFIXES``)."""
     items = extra.split(",") if isinstance(extra, str) else list(extra)
     suffixes = list(DEFAULT_HOST_SUFFIXES)
     for item in items:
@@ -169,7 +171,7 @@ def host_suffixes(extra: str | Iterable[str] = "") -> tuple[str, ...]:
             continue
         labels = suffix.split(".")
         if len(labels) < 2 or not all(HOST_LABEL.match(label) for label in labels) or NUMERIC_HOST.match(suffix):
-            logger.warning("HUB_CALLER_HOST_SUFFIXES: ignored %r; give domains such as example.com", suffix[:80])
+            logger.warning("Databricks caller_host_suffixes: ignored %r; give domains such as example.com", suffix[:80])
             continue
         if suffix not in suffixes:
             suffixes.append(suffix)
@@ -381,11 +383,12 @@ async def discover(
     environ: Mapping[str, str] | None = None,
 ) -> EndpointList:
     """The caller's workspace's endpoints, listed with the caller's credentials. Not cached."""
-    hostname = check_host(credentials.host, host_suffixes(getattr(settings, "caller_host_suffixes", "")))
+    env = os.environ if environ is None else environ
+    extra = caller_settings(provider_config or {}, env).host_suffixes
+    hostname = check_host(credentials.host, host_suffixes(extra))
     addresses = await public_addresses(hostname)
     host = f"https://{hostname}"
     deadline = min(float(getattr(settings, "discovery_timeout", 10.0)), MAX_TIMEOUT)
-    env = os.environ if environ is None else environ
     limit = max_response_bytes(provider_config or {}, env)
     workspace = caller_workspace(credentials, host, timeout=deadline, limit=limit)
     workspace = workspace.model_copy(update={"max_endpoints": max_endpoints(provider_config or {}, env)})

@@ -12,14 +12,18 @@ an error, never a silent pick.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import threading
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
 
 from hub_core import ProviderConfigError
+
+logger = logging.getLogger("hub_databricks.config")
 
 AuthMethod = Literal["pat", "oauth-m2m", "sdk"]
 AUTH_METHODS: tuple[str, ...] = ("pat", "oauth-m2m", "sdk")
@@ -46,8 +50,18 @@ SETTINGS = [
     "HUB_DATABRICKS_AUTH",
     "HUB_DATABRICKS_MAX_RESPONSE_BYTES",
     "HUB_DATABRICKS_MAX_ENDPOINTS",
+    "DATABRICKS_ALLOW_CALLER_CREDENTIALS",
+    "DATABRICKS_CALLER_HOST_SUFFIXES",
     "[providers.databricks] workspaces",
 ]
+# Hub settings until the plugin owned them: still read, with a warning, until the next release.
+DEPRECATED_ENV = {
+    "DATABRICKS_ALLOW_CALLER_CREDENTIALS": "HUB_ALLOW_CALLER_CREDENTIALS",
+    "DATABRICKS_CALLER_HOST_SUFFIXES": "HUB_CALLER_HOST_SUFFIXES",
+}
+_BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
+_warned: set[str] = set()  # deprecated names already logged by this process
+_warned_lock = threading.Lock()  # configured_targets runs in a worker thread, the route on the loop
 
 
 class WorkspaceConfig(BaseModel):
@@ -335,3 +349,83 @@ def _resolve(config: Mapping[str, Any], environ: Mapping[str, str]) -> list[Work
     if duplicates:
         raise ProviderConfigError(f"Workspace names must be unique: {', '.join(duplicates)}.", provider=PROVIDER)
     return workspaces
+
+
+# -- callers' own credentials (POST /public/databricks/endpoints/discover) -------------------------
+
+
+class CallerSettings(BaseModel):
+    """Whether callers may discover with their own credentials, and the host suffixes they may add."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = False
+    host_suffixes: tuple[str, ...] = ()
+
+
+def _warn_deprecated(old: str, new: str, key: str, *, shadowed: bool) -> None:
+    """One warning per process for each deprecated variable found set."""
+    with _warned_lock:
+        if old in _warned:
+            return
+        _warned.add(old)
+    if shadowed:
+        logger.warning("%s is ignored: %s (or [providers.databricks] %s) is set; unset %s.", old, new, key, old)
+    else:
+        logger.warning(
+            "%s is deprecated and stops working in the next release; rename it to %s "
+            "(or set %s in [providers.databricks]).",
+            old,
+            new,
+            key,
+        )
+
+
+def _caller_setting(config: Mapping[str, Any], environ: Mapping[str, str], key: str) -> tuple[Any, str] | None:
+    """``[providers.databricks] <key>``, else ``DATABRICKS_<KEY>``, else the deprecated ``HUB_<KEY>``:
+    the value and the name it came from, or ``None`` when none is set."""
+    new = f"DATABRICKS_{key.upper()}"
+    old = DEPRECATED_ENV[new]
+    found: tuple[Any, str] | None = None
+    value = _env(environ, new)
+    if config.get(key) is not None:
+        found = (config[key], f"[providers.databricks] {key}")
+    elif value is not None:
+        found = (value, new)
+    old_value = _env(environ, old)
+    if old_value is not None:
+        _warn_deprecated(old, new, key, shadowed=found is not None)
+        found = found or (old_value, old)
+    return found
+
+
+def _flag(value: Any, where: str) -> bool:
+    try:
+        return _BOOLEAN.validate_python(value.strip() if isinstance(value, str) else value)
+    except ValidationError:
+        raise ProviderConfigError(
+            f"{where} must be true or false (1/0, yes/no and on/off work too).", provider=PROVIDER
+        ) from None
+
+
+def _suffix_list(value: Any, where: str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ProviderConfigError(
+            f'{where} must be a list of domains, e.g. ["dbx.example.com"], or one comma-separated string.',
+            provider=PROVIDER,
+        )
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def caller_settings(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> CallerSettings:
+    """``[providers.databricks] allow_caller_credentials`` / ``caller_host_suffixes`` (TOML wins), else
+    ``DATABRICKS_ALLOW_CALLER_CREDENTIALS`` / ``DATABRICKS_CALLER_HOST_SUFFIXES``, else the deprecated
+    ``HUB_ALLOW_CALLER_CREDENTIALS`` / ``HUB_CALLER_HOST_SUFFIXES``. Off, with no extra suffixes, by default."""
+    environ = os.environ if environ is None else environ
+    enabled = _caller_setting(config, environ, "allow_caller_credentials")
+    suffixes = _caller_setting(config, environ, "caller_host_suffixes")
+    return CallerSettings(
+        enabled=_flag(*enabled) if enabled else False,
+        host_suffixes=_suffix_list(*suffixes) if suffixes else (),
+    )
