@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from hub_core import Endpoint, Target, hookimpl
+from hub_core.plugins import new_plugin_manager
 from hub_core.settings import HubSettings
 from hub_core.testing import app_client, bundled_catalog, fresh_registry, make_hub
 from hub_core.testing.hook_checks import (
@@ -51,6 +52,7 @@ HANG = 6.0
 BOUND = 5.0
 """A request for a provider whose upstream hangs must end within this many seconds."""
 HOOK_TIMEOUT = 30.0
+REQUIRED_HOOKS = frozenset({"configured_targets", "discover_endpoints"})
 
 
 class ContractUpstream(Protocol):
@@ -125,7 +127,10 @@ class _Capture(logging.Handler):
 
 @contextmanager
 def captured_logs() -> Iterator[list[logging.LogRecord]]:
-    """Records of every logger (the root at DEBUG, its children at NOTSET), restored after."""
+    """Records of every logger (the root at DEBUG, its children at NOTSET), levels restored after.
+
+    The hub's app sets its libraries' loggers to ``HUB_LOG_LEVEL`` when it starts: make the hub
+    with ``log_level="DEBUG"`` inside this block so their DEBUG records are captured too."""
     root, handler = logging.getLogger(), _Capture()
     loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
     levels = [(lg, lg.level) for lg in [root, *loggers] if isinstance(lg, logging.Logger)]
@@ -136,6 +141,10 @@ def captured_logs() -> Iterator[list[logging.LogRecord]]:
         yield handler.records
     finally:
         root.removeHandler(handler)
+        for name in set(logging.root.manager.loggerDict) - {lg.name for lg, _ in levels}:
+            made = logging.root.manager.loggerDict[name]
+            if isinstance(made, logging.Logger):
+                made.setLevel(logging.NOTSET)  # made (and perhaps set) while capturing
         for lg, level in levels:
             lg.setLevel(level)
 
@@ -196,13 +205,19 @@ class ProviderContract:
     # -- the checks -------------------------------------------------------------------
 
     def test_registers_in_a_fresh_plugin_manager(self) -> None:
-        registry = fresh_registry({self.provider: self.plugin})
+        try:
+            registry = fresh_registry({self.provider: self.plugin})
+        except Exception as error:
+            raise AssertionError(f"{self.provider}: the hub refuses to register it: {error}") from error
         assert self.provider in registry.loaded(), f"{self.provider}: did not load: {registry.records}"
+        missing = sorted(REQUIRED_HOOKS - set(registry.records[self.provider].hooks))
+        assert not missing, f"{self.provider}: implements no {', '.join(missing)}; a provider needs both"
 
     def test_provider_info_is_a_provider_info(self) -> None:
-        registry = fresh_registry({self.provider: self.plugin})
-        if registry.implements(self.provider, "provider_info"):
-            check_provider_info(self.provider, registry.hooks(self.provider).provider_info())
+        pm = new_plugin_manager()  # not PluginRegistry: it refuses a wrong provider_info while registering
+        pm.register(self.plugin, name=self.provider)
+        if pm.hook.provider_info.get_hookimpls():
+            check_provider_info(self.provider, pm.hook.provider_info()[0])
 
     async def test_not_configured_serves_the_catalog(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.unconfigure(monkeypatch)
@@ -312,7 +327,7 @@ class ProviderContract:
         for status in (200, 401, 500):
             with self._configured(monkeypatch) as upstream, captured_logs() as records:
                 upstream.answer(status)
-                hub = make_hub(self._plugins())
+                hub = make_hub(self._plugins(), log_level="DEBUG")  # the app sets its libraries' levels
                 async with app_client(hub) as client:
                     answers = [
                         await client.get("/public/model_hub", params={"provider": self.provider}),
