@@ -269,10 +269,10 @@ CAUGHT: list[tuple[str, type[Any], str]] = [  # check, plugin, what its message 
     ("test_not_configured_serves_the_catalog", TargetWithoutSettings, "unconfigured, /public/model_hub answered"),
     ("test_not_configured_serves_the_catalog", LiveWithoutSettings, r"entries from \{'live'\}"),
     ("test_a_hanging_upstream_ends_within_the_deadline", BlocksTheLoop, "a request took"),
-    ("test_upstream_500_degrades_only_this_provider_and_hides_the_secret", KeyInTheError, r"leaked in http://hub\.test/public/"),
+    ("test_upstream_500_degrades_only_this_provider_and_hides_the_secret", KeyInTheError, "leaked in http"),
     ("test_the_secret_never_reaches_logs_or_responses", LogsTheKey, "DEBUG record of 'acme_test_plugin'"),
     ("test_the_secret_never_reaches_logs_or_responses", LogsTheKeyInBase64, "WARNING record of 'acme_test_plugin'"),
-    ("test_the_secret_never_reaches_logs_or_responses", KeyInTheError, r"upstream 401: http://hub\.test/public/model_hub"),
+    ("test_the_secret_never_reaches_logs_or_responses", KeyInTheError, "upstream 401: http"),
 ]
 
 

@@ -30,7 +30,7 @@ import httpx
 import pytest
 
 from hub_core import Endpoint, Target, hookimpl
-from hub_core.plugins import new_plugin_manager
+from hub_core.plugins import PluginRegistry, new_plugin_manager
 from hub_core.settings import HubSettings
 from hub_core.testing import app_client, bundled_catalog, fresh_registry, make_hub
 from hub_core.testing.hook_checks import (
@@ -253,22 +253,24 @@ class ProviderContract:
                     if close is not None:
                         await close()
 
-    async def _check_targets(self, registry: Any, targets: list[Target]) -> None:
-        call, name = call_hook, self.provider
-        found = 0
+    async def _check_targets(self, registry: PluginRegistry, targets: list[Target]) -> None:
+        """Each target's endpoints, and each endpoint's model group and LiteLLM params, as the specs allow."""
+        name, found = self.provider, 0
         for target in targets:
-            result = await call(registry, name, "discover_endpoints", HOOK_TIMEOUT, target=target)
+            result = await call_hook(registry, name, "discover_endpoints", HOOK_TIMEOUT, target=target)
             endpoints = check_discovery(name, target, result)
             found += len(endpoints)
             for endpoint in endpoints:
                 if registry.implements(name, "to_model_group"):
-                    group = await call(
+                    group = await call_hook(
                         registry, name, "to_model_group", HOOK_TIMEOUT,
                         endpoint=endpoint, catalog=bundled_catalog(), target=target,
                     )  # fmt: skip
                     check_model_group(name, endpoint, group)
                 if registry.implements(name, "litellm_params"):
-                    params = await call(registry, name, "litellm_params", HOOK_TIMEOUT, endpoint=endpoint, target=target)
+                    params = await call_hook(
+                        registry, name, "litellm_params", HOOK_TIMEOUT, endpoint=endpoint, target=target
+                    )
                     check_litellm_params(name, endpoint, params, SECRET)
         assert found, f"{name}: the healthy upstream of configure() listed no endpoint; list at least one"
 
@@ -336,7 +338,9 @@ class ProviderContract:
                         await client.get("/public/model_hub"),
                     ]
             for answer in answers:
-                found += [f"upstream {status}: {answer.url} holds {form!r}" for form in leaks(_response_text(answer), SECRET)]
+                found += [
+                    f"upstream {status}: {answer.url} holds {form!r}" for form in leaks(_response_text(answer), SECRET)
+                ]
             for record in records:
                 found += [
                     f"upstream {status}: a {record.levelname} record of {record.name!r} holds {form!r}"
