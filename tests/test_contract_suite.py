@@ -29,7 +29,8 @@ from hub_core import (
     live_model_group,
 )
 from hub_core.testing import FakeUpstream
-from hub_core.testing.contract import ProviderContract, leaks, secret_forms
+from hub_core.testing.contract import ProviderContract
+from hub_core.testing.leaks import leaks, secret_forms
 
 PROVIDER = "acme"
 MODELS = {"data": [{"id": "chat-small"}, {"id": "embed-large"}]}

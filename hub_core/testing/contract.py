@@ -17,14 +17,11 @@ A plugin with a fake server of its own overrides ``open_upstream`` instead (see 
 from __future__ import annotations
 
 import asyncio
-import base64
-import logging
 import os
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, ClassVar, Protocol
-from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -41,6 +38,7 @@ from hub_core.testing.hook_checks import (
     check_provider_info,
     check_targets,
 )
+from hub_core.testing.leaks import captured_logs, leaks, record_text, response_text
 from hub_core.testing.upstream import FakeUpstream
 
 SECRET = "sk-contract-0123456789abcdef"
@@ -88,70 +86,6 @@ class _Healthy:
     @hookimpl
     def discover_endpoints(self, target: Target) -> list[Endpoint]:
         return [Endpoint(provider=HEALTHY, name="ok", target=target.name, mode="chat")]
-
-
-def secret_forms(secret: str) -> list[str]:
-    """The secret as it may appear in text: as is, URL-encoded, base64 (standard and URL-safe, unpadded)."""
-    raw = secret.encode()
-    forms = {
-        secret,
-        quote(secret, safe=""),
-        quote_plus(secret),
-        base64.b64encode(raw).decode().rstrip("="),
-        base64.urlsafe_b64encode(raw).decode().rstrip("="),
-    }
-    return sorted(forms)
-
-
-def leaks(text: str, secret: str) -> list[str]:
-    """The forms of ``secret`` found in ``text``."""
-    return [form for form in secret_forms(secret) if form in text]
-
-
-def record_text(record: logging.LogRecord) -> str:
-    """Everything a handler could write of a record: the message, the traceback and the extras."""
-    message = logging.Formatter("%(message)s").format(record)
-    return f"{message}\n{record.exc_text or ''}\n{vars(record)!r}"
-
-
-class _Capture(logging.Handler):
-    """Every record at DEBUG and above that reaches the root logger."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@contextmanager
-def captured_logs() -> Iterator[list[logging.LogRecord]]:
-    """Records of every logger (the root at DEBUG, its children at NOTSET), levels restored after.
-
-    The hub's app sets its libraries' loggers to ``HUB_LOG_LEVEL`` when it starts: make the hub
-    with ``log_level="DEBUG"`` inside this block so their DEBUG records are captured too."""
-    root, handler = logging.getLogger(), _Capture()
-    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
-    levels = [(lg, lg.level) for lg in [root, *loggers] if isinstance(lg, logging.Logger)]
-    for lg, _ in levels:
-        lg.setLevel(logging.DEBUG if lg is root else logging.NOTSET)
-    root.addHandler(handler)
-    try:
-        yield handler.records
-    finally:
-        root.removeHandler(handler)
-        for name in set(logging.root.manager.loggerDict) - {lg.name for lg, _ in levels}:
-            made = logging.root.manager.loggerDict[name]
-            if isinstance(made, logging.Logger):
-                made.setLevel(logging.NOTSET)  # made (and perhaps set) while capturing
-        for lg, level in levels:
-            lg.setLevel(level)
-
-
-def _response_text(response: httpx.Response) -> str:
-    headers = "\n".join(f"{name}: {value}" for name, value in response.headers.items())
-    return f"{response.url}\n{headers}\n{response.text}"
 
 
 class ProviderContract:
@@ -290,7 +224,7 @@ class ProviderContract:
         assert answers[0].status_code == 200, f"{self.provider}: an upstream 500 broke /public/model_hub"
         assert HEALTHY in answers[0].text, f"{self.provider}: an upstream 500 hid another provider's entries"
         for answer in answers:
-            assert not leaks(_response_text(answer), SECRET), f"{self.provider}: the credential leaked in {answer.url}"
+            assert not leaks(response_text(answer), SECRET), f"{self.provider}: the credential leaked in {answer.url}"
 
     async def test_a_hanging_upstream_ends_within_the_deadline(self, monkeypatch: pytest.MonkeyPatch) -> None:
         with self._configured(monkeypatch) as upstream:
@@ -339,7 +273,7 @@ class ProviderContract:
                     ]
             for answer in answers:
                 found += [
-                    f"upstream {status}: {answer.url} holds {form!r}" for form in leaks(_response_text(answer), SECRET)
+                    f"upstream {status}: {answer.url} holds {form!r}" for form in leaks(response_text(answer), SECRET)
                 ]
             for record in records:
                 found += [
