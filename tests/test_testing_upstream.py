@@ -40,3 +40,18 @@ def test_url_needs_start() -> None:
     with pytest.raises(RuntimeError, match="not started"):
         _ = upstream.url
     assert isinstance(Request("GET", "/", "", {}, b""), Request)
+
+
+def test_override_fails_or_delays_every_route_until_cleared() -> None:
+    with FakeUpstream() as upstream:
+        upstream.route("GET", "/v1/models", {"data": []})
+        upstream.override(401)
+        assert httpx.get(f"{upstream.url}/v1/models").status_code == 401
+        assert httpx.get(f"{upstream.url}/anything").status_code == 401
+        upstream.override(delay=0.3)
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(f"{upstream.url}/v1/models", timeout=0.1)
+        upstream.override()
+        response = httpx.get(f"{upstream.url}/v1/models", timeout=2)
+        assert (response.status_code, response.json()) == (200, {"data": []})
+        assert upstream.calls("GET", "/v1/models") == 3

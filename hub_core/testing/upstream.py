@@ -3,6 +3,7 @@
 with FakeUpstream() as upstream:
     upstream.route("GET", "/v1/models", {"data": []})
     upstream.fail("GET", "/v1/models", status=503, retry_after=7)
+    upstream.override(delay=30)  # every route hangs; upstream.override() ends it
     ...  # point the plugin at upstream.url
     assert upstream.calls("GET", "/v1/models") == 1
 """
@@ -13,7 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -49,6 +50,7 @@ class FakeUpstream:
 
     def __init__(self) -> None:
         self._routes: dict[tuple[str, str], Reply | Handler] = {}
+        self._override: tuple[int | None, float] = (None, 0.0)
         self._lock = threading.Lock()
         self.requests: list[Request] = []
         self._httpd: ThreadingHTTPServer | None = None
@@ -77,6 +79,12 @@ class FakeUpstream:
         """Make ``method path`` answer an error status, optionally with Retry-After."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.route(method, path, {"error": f"injected {status}"}, status=status, headers=headers, delay=delay)
+
+    def override(self, status: int | None = None, *, delay: float = 0.0) -> None:
+        """From now on every request waits ``delay`` seconds, then gets ``status`` (an injected error
+        body) or, with ``status=None``, its route's own answer. ``override()`` alone ends it."""
+        with self._lock:
+            self._override = (status, delay)
 
     def calls(self, method: str, path: str) -> int:
         """How many requests ``method path`` has received."""
@@ -124,9 +132,14 @@ class FakeUpstream:
         with self._lock:
             self.requests.append(request)
             route = self._routes.get((request.method, request.path))
+            status, delay = self._override
+        if status is not None:
+            return Reply({"error": f"injected {status}"}, status, delay=delay)
         if route is None:
-            return Reply({"detail": f"FakeUpstream has no route for {request.method} {request.path}"}, 404)
-        return route if isinstance(route, Reply) else route(request)
+            reply = Reply({"detail": f"FakeUpstream has no route for {request.method} {request.path}"}, 404)
+        else:
+            reply = route if isinstance(route, Reply) else route(request)
+        return replace(reply, delay=max(reply.delay, delay)) if delay else reply
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self

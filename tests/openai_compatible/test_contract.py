@@ -14,7 +14,7 @@ class TestOpenAICompatibleContract(ProviderContract):
     plugin = hub_openai_compatible
 
     def configure(self, monkeypatch: pytest.MonkeyPatch, upstream: FakeUpstream, secret: str) -> bool:
-        upstream.fail("GET", "/v1/models", status=500)
+        upstream.route("GET", "/v1/models", {"object": "list", "data": [{"id": "llama-3.1-8b", "object": "model"}]})
         monkeypatch.setenv("OPENAI_COMPATIBLE_BASE_URL", f"gpu={upstream.url}")
         monkeypatch.setenv("OPENAI_COMPATIBLE_GPU_API_KEY", secret)
         return True
