@@ -451,7 +451,7 @@ def bench_bounds() -> None:
         for i in range(0, len(data), 65536):
             yield data[i : i + 65536]
 
-    env = {"DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true", "HUB_API_KEYS": "bench-key", "HUB_LOG_LEVEL": "WARNING"}
+    env = {"HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true", "HUB_API_KEYS": "bench-key", "HUB_LOG_LEVEL": "WARNING"}
     off = {"HUB_API_KEYS": "bench-key", "HUB_LOG_LEVEL": "WARNING"}
     bearer = {"Authorization": "Bearer bench-key"}
     cases = [

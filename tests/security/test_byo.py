@@ -160,7 +160,7 @@ async def test_off_by_default_and_refused_before_anything_else(server_env, netwo
     for response in (good, invalid):
         assert response.status_code == 403 and response.headers["content-type"] == PROBLEM
         assert response.json()["type"] == "urn:hub-core:problem:caller-credentials-disabled"
-        assert "DATABRICKS_ALLOW_CALLER_CREDENTIALS" in response.json()["detail"]
+        assert "HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS" in response.json()["detail"]
         assert CANARY_CALLER_TOKEN not in response.text
     assert resolver.asked == [] and network.quiet and server_env.requests == []
 
@@ -177,7 +177,7 @@ async def test_the_opt_in_is_the_plugins_own_setting_not_the_hubs(server_env, ne
 @pytest.mark.parametrize(
     ("env", "table"),
     [
-        ({"DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true"}, {}),
+        ({"HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true"}, {}),
         ({}, {"allow_caller_credentials": True}),
         ({"HUB_ALLOW_CALLER_CREDENTIALS": "true"}, {}),  # deprecated, read until the next release
     ],
@@ -197,18 +197,18 @@ async def test_each_way_to_opt_in_turns_the_route_on(
 
 
 async def test_a_false_toml_key_wins_over_the_variable(server_env, network, resolver, open_client, monkeypatch):
-    monkeypatch.setenv("DATABRICKS_ALLOW_CALLER_CREDENTIALS", "true")
+    monkeypatch.setenv("HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS", "true")
     async with open_client(providers={"databricks": {"allow_caller_credentials": False}}) as client:
         response = await client.post(URL, json=token_body())
     assert response.status_code == 403 and resolver.asked == [] and network.quiet
 
 
 async def test_an_unreadable_opt_in_is_refused_and_named(server_env, network, resolver, open_client, monkeypatch):
-    monkeypatch.setenv("DATABRICKS_ALLOW_CALLER_CREDENTIALS", "sure")
+    monkeypatch.setenv("HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS", "sure")
     async with open_client() as client:
         response = await client.post(URL, json=token_body())
     assert response.status_code == 503 and response.json()["type"] == "urn:hub-core:problem:provider-config"
-    assert "DATABRICKS_ALLOW_CALLER_CREDENTIALS must be true or false" in response.json()["detail"]
+    assert "HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS must be true or false" in response.json()["detail"]
     assert CANARY_CALLER_TOKEN not in response.text
     assert resolver.asked == [] and network.quiet
 

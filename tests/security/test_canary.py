@@ -361,7 +361,7 @@ def test_canaries_never_leak_through_hub_serve(tmp_path: Path, monkeypatch: pyte
             "HUB_CONFIG": str(config),
             "HUB_LOG_LEVEL": "DEBUG",
             "HUB_API_KEYS": CANARY_HUB_KEY,
-            "DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true",
+            "HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true",
             "HUB_DATABRICKS_MAX_RESPONSE_BYTES": "65536",
             "HUB_DISCOVERY_TIMEOUT": "3",
             "CANARY_PAT_VAR": CANARY_PAT,

@@ -41,7 +41,7 @@ def many_unknown_keys(count: int) -> bytes:
 
 
 def test_a_real_server_refuses_big_bodies_unread_and_stays_small():
-    env = {"DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true", "HUB_LOG_LEVEL": "WARNING"}
+    env = {"HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS": "true", "HUB_LOG_LEVEL": "WARNING"}
     huge = many_unknown_keys(200_000)
     assert len(huge) > 2_000_000
     with running_hub("--no-access-log", **env) as base, httpx.Client(base_url=base, timeout=30) as client:

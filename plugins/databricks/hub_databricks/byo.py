@@ -2,7 +2,7 @@
 
 ``POST /public/databricks/endpoints/discover`` with a JSON body ``{host, token}`` or
 ``{host, client_id, client_secret}``. Off unless the operator sets
-``DATABRICKS_ALLOW_CALLER_CREDENTIALS=true`` (or ``allow_caller_credentials = true`` in
+``HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS=true`` (or ``allow_caller_credentials = true`` in
 ``[providers.databricks]``; see ``config.caller_settings``). What keeps it from becoming a
 way to reach the server's network or its credentials:
 
@@ -11,7 +11,7 @@ way to reach the server's network or its credentials:
   profile) can be combined with them.
 * The host must be ``https://<name>`` under a Databricks workspace domain
   (``*.cloud.databricks.com``, ``*.azuredatabricks.net``, ``*.gcp.databricks.com``) or a
-  suffix the operator lists in ``DATABRICKS_CALLER_HOST_SUFFIXES``. Hosts written as IP addresses,
+  suffix the operator lists in ``HUB_DATABRICKS_CALLER_HOST_SUFFIXES``. Hosts written as IP addresses,
   in any notation (``169.254.169.254``, ``2852039166``, ``0xa9fea9fe``, ``[::1]``), are refused.
 * The name is resolved off the event loop and every address it resolves to must be public:
   no loopback, private, link-local, shared, reserved, multicast or unspecified address,
@@ -100,7 +100,7 @@ def _problem(description: str) -> dict[str, Any]:
 RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("The body is not one of the two credential shapes"),
     413: _problem("The body is larger than any valid credentials (16 KiB)"),
-    403: _problem("Caller credentials are off (DATABRICKS_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
+    403: _problem("Caller credentials are off (HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
     502: _problem("The workspace rejected the credentials, failed, or its host does not resolve"),
     503: _problem("The workspace did not answer in time, or is rate limiting"),
 }
@@ -153,7 +153,7 @@ def require_enabled(hub: HubDep) -> None:
     if not caller_settings(hub.settings.provider_config(PROVIDER)).enabled:
         raise CallerCredentialsDisabledError(
             "This hub does not accept callers' own credentials. Its operator can allow them with "
-            "DATABRICKS_ALLOW_CALLER_CREDENTIALS=true, or allow_caller_credentials = true in "
+            "HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS=true, or allow_caller_credentials = true in "
             "[providers.databricks]; see docs/security.md."
         )
 
@@ -162,7 +162,7 @@ def require_enabled(hub: HubDep) -> None:
 
 
 def host_suffixes(extra: str | Iterable[str] = "") -> tuple[str, ...]:
-    """The default workspace domains plus the operator's (``DATABRICKS_CALLER_HOST_SUFFIXES``)."""
+    """The default workspace domains plus the operator's (``HUB_DATABRICKS_CALLER_HOST_SUFFIXES``)."""
     items = extra.split(",") if isinstance(extra, str) else list(extra)
     suffixes = list(DEFAULT_HOST_SUFFIXES)
     for item in items:

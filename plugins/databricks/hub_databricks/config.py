@@ -50,14 +50,14 @@ SETTINGS = [
     "HUB_DATABRICKS_AUTH",
     "HUB_DATABRICKS_MAX_RESPONSE_BYTES",
     "HUB_DATABRICKS_MAX_ENDPOINTS",
-    "DATABRICKS_ALLOW_CALLER_CREDENTIALS",
-    "DATABRICKS_CALLER_HOST_SUFFIXES",
+    "HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS",
+    "HUB_DATABRICKS_CALLER_HOST_SUFFIXES",
     "[providers.databricks] workspaces",
 ]
 # Hub settings until the plugin owned them: still read, with a warning, until the next release.
 DEPRECATED_ENV = {
-    "DATABRICKS_ALLOW_CALLER_CREDENTIALS": "HUB_ALLOW_CALLER_CREDENTIALS",
-    "DATABRICKS_CALLER_HOST_SUFFIXES": "HUB_CALLER_HOST_SUFFIXES",
+    "HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS": "HUB_ALLOW_CALLER_CREDENTIALS",
+    "HUB_DATABRICKS_CALLER_HOST_SUFFIXES": "HUB_CALLER_HOST_SUFFIXES",
 }
 _BOOLEAN: TypeAdapter[bool] = TypeAdapter(bool)
 _warned: set[str] = set()  # deprecated names already logged by this process
@@ -382,9 +382,9 @@ def _warn_deprecated(old: str, new: str, key: str, *, shadowed: bool) -> None:
 
 
 def _caller_setting(config: Mapping[str, Any], environ: Mapping[str, str], key: str) -> tuple[Any, str] | None:
-    """``[providers.databricks] <key>``, else ``DATABRICKS_<KEY>``, else the deprecated ``HUB_<KEY>``:
+    """``[providers.databricks] <key>``, else ``HUB_DATABRICKS_<KEY>``, else the deprecated ``HUB_<KEY>``:
     the value and the name it came from, or ``None`` when none is set."""
-    new = f"DATABRICKS_{key.upper()}"
+    new = f"HUB_DATABRICKS_{key.upper()}"
     old = DEPRECATED_ENV[new]
     found: tuple[Any, str] | None = None
     value = _env(environ, new)
@@ -420,7 +420,7 @@ def _suffix_list(value: Any, where: str) -> tuple[str, ...]:
 
 def caller_settings(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> CallerSettings:
     """``[providers.databricks] allow_caller_credentials`` / ``caller_host_suffixes`` (TOML wins), else
-    ``DATABRICKS_ALLOW_CALLER_CREDENTIALS`` / ``DATABRICKS_CALLER_HOST_SUFFIXES``, else the deprecated
+    ``HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS`` / ``HUB_DATABRICKS_CALLER_HOST_SUFFIXES``, else the deprecated
     ``HUB_ALLOW_CALLER_CREDENTIALS`` / ``HUB_CALLER_HOST_SUFFIXES``. Off, with no extra suffixes, by default."""
     environ = os.environ if environ is None else environ
     enabled = _caller_setting(config, environ, "allow_caller_credentials")

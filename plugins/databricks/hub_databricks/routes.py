@@ -179,8 +179,9 @@ async def serving_endpoints(hub: HubDep, request: Request) -> Response:
     "/endpoints/discover",
     response_model=EndpointList,
     summary="List a workspace's endpoints with the caller's own credentials (operator opt-in)",
-    description="Off unless DATABRICKS_ALLOW_CALLER_CREDENTIALS=true. The credentials in the body replace the hub's "
-    "and are never combined with them; the host must be a public Databricks workspace host. Not cached. "
+    description="Off unless HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS=true. "
+    "The credentials in the body replace the hub's and are never combined with them; "
+    "the host must be a public Databricks workspace host. Not cached. "
     "The hub's key check and the opt-in are decided before the body is read. See docs/security.md.",
     responses=byo.RESPONSES,
     dependencies=[Depends(byo.require_enabled)],
