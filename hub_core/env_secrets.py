@@ -51,7 +51,6 @@ def secret_from_env(
     if named is None:
         return None  # the default variable is unset: go without the secret
     raise ProviderConfigError(
-        f"{where}: {option} names the environment variable {variable.strip()}, which is not set. "
-        f"Set it, or change {option}.",
+        f"{where}: environment variable {variable.strip()} is not set ({option} names it). Set it, or change {option}.",
         provider=provider,
     )

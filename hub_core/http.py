@@ -63,4 +63,3 @@ async def get_json(
         return orjson.loads(raw) if len(raw) < OFF_LOOP_BYTES else await asyncio.to_thread(orjson.loads, raw)
     except orjson.JSONDecodeError:
         raise ProviderError(f"{what} returned a body that is not JSON.", provider=provider) from None
-
