@@ -20,7 +20,8 @@ from hub_core.scaffold import LAYOUT, create_plugin
 from hub_core.testing import FakeUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATED_TESTS = 6  # the contract suite's four, the unconfigured check and discovery against fake_upstream
+# The contract suite's four, the unconfigured check, two secret-setting checks and discovery against fake_upstream.
+GENERATED_TESTS = 8
 
 
 def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
