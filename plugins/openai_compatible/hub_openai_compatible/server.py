@@ -51,9 +51,9 @@ def from_environment() -> list[tuple[dict[str, str], str]]:
     ``OPENAI_COMPATIBLE_API_KEY`` for ``default``, ``OPENAI_COMPATIBLE_<NAME>_API_KEY`` for the others."""
     servers = []
     for pair in filter(None, (p.strip() for p in os.environ.get(BASE_URL_ENV, "").split(","))):
-        name, _, url = pair.rpartition("=")
-        suffix = re.sub(r"\W", "_", name).upper() + "_" if name not in ("", "default") else ""
-        servers.append(({"name": name or "default", "base_url": url}, f"OPENAI_COMPATIBLE_{suffix}API_KEY"))
+        name, url = pair.split("=", 1) if "=" in pair else ("default", pair)
+        suffix = "" if name == "default" else re.sub(r"\W", "_", name).upper() + "_"
+        servers.append(({"name": name, "base_url": url}, f"OPENAI_COMPATIBLE_{suffix}API_KEY"))
     return servers
 
 
@@ -61,7 +61,7 @@ def resolve_servers(config: Mapping[str, Any]) -> list[ServerClient]:
     tables = config.get("servers", [])
     if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
         raise _fail(f"[[providers.{PROVIDER}.servers]] must be an array of tables.")
-    servers = [_server(t, f"[[providers.{PROVIDER}.servers]] {i + 1}") for i, t in enumerate(tables)]
+    servers = [_server(t, f"[[providers.{PROVIDER}.servers]] #{i + 1}") for i, t in enumerate(tables)]
     servers += [_server(table, BASE_URL_ENV, key_env) for table, key_env in from_environment()]
     names = [server.name for server, _ in servers]
     if len(set(names)) != len(names):
@@ -70,41 +70,37 @@ def resolve_servers(config: Mapping[str, Any]) -> list[ServerClient]:
 
 
 class ServerClient:
-    """One server's lists. The key is a header for ``base_url`` only (no redirects), held by a Redactor."""
-
     def __init__(self, server: Server, key: SecretStr | None) -> None:
         self.server, self.redactor, self.auth_method = server, Redactor(key), "bearer" if key else "none"
-        self.headers = {"Accept": "application/json"}
-        if key:
-            self.headers["Authorization"] = f"Bearer {key.get_secret_value()}"
+        bearer = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
+        self.headers = {"Accept": "application/json", **bearer}  # per request, so it goes to base_url only
         self.base_url = re.sub(r"/v1$", "", server.base_url.rstrip("/"))
         self.what = f"OpenAI-compatible server {server.name!r} ({self.base_url})"
         self.prefixes = ["ollama"] if server.catalog_prefixes is None and server.ollama else server.catalog_prefixes
-        self.http = httpx.AsyncClient(timeout=server.timeout, follow_redirects=False)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def get(self, path: str) -> Any:
-        url, redactor = self.base_url + path, self.redactor
-        body = await get_json(
-            self.http, url, provider=PROVIDER, what=self.what, headers=self.headers, redactor=redactor
-        )
-        return self.redactor.redact_data(body) if self.redactor.found_in_data(body) else body
 
     async def endpoints(self) -> list[Endpoint]:
-        body = await self.get("/v1/models")
-        items = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise ProviderError(f"{self.what} answered /v1/models without a 'data' list.", provider=PROVIDER)
-        tags: dict[str, Any] = {}
-        if self.server.ollama:  # details from Ollama's own API; without them the list is still served
-            try:
-                tags = {t["model"]: t for t in (await self.get("/api/tags"))["models"] if isinstance(t["model"], str)}
-            except (ProviderError, LookupError, TypeError) as error:
-                logger.warning("%s: no Ollama details from /api/tags (%s)", self.what, error)
+        # One client per refresh, shared by its calls; no redirects, so the key is never sent elsewhere.
+        async with httpx.AsyncClient(timeout=self.server.timeout, follow_redirects=False) as http:
+            body = await self.get(http, "/v1/models")
+            items = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise ProviderError(f"{self.what} answered /v1/models without a 'data' list.", provider=PROVIDER)
+            tags = await self.ollama_tags(http) if self.server.ollama else {}
         items = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
         return [self.endpoint(i, tags.get(i["id"], {})) for i in items]
+
+    async def get(self, http: httpx.AsyncClient, path: str) -> Any:
+        url, headers = self.base_url + path, self.headers
+        body = await get_json(http, url, provider=PROVIDER, what=self.what, headers=headers, redactor=self.redactor)
+        return self.redactor.redact_data(body) if self.redactor.found_in_data(body) else body
+
+    async def ollama_tags(self, http: httpx.AsyncClient) -> dict[str, Any]:
+        """Ollama's ``/api/tags`` by model name; without them the list is still served."""
+        try:
+            return {t["model"]: t for t in (await self.get(http, "/api/tags"))["models"] if isinstance(t["model"], str)}
+        except (ProviderError, LookupError, TypeError) as error:
+            logger.warning("%s: no Ollama details from /api/tags (%s)", self.what, error)
+            return {}
 
     def endpoint(self, item: dict[str, Any], tag: dict[str, Any]) -> Endpoint:
         created, details, owner = item.get("created"), tag.get("details"), item.get("owned_by")
