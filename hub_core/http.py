@@ -34,7 +34,8 @@ async def get_json(
     ``what`` names the upstream in messages ("OpenAI-compatible server 'gpu1'"). Raises
     ``ProviderUnavailableError`` (unreachable, timeout; ``retryable``), a body over ``max_bytes``
     or not JSON as ``ProviderError``, and any status but 200 as ``error_for_status`` maps it
-    (which passes upstream text through ``redactor`` before cutting it).
+    (which passes upstream text through ``redactor`` before cutting it). A body that echoes one
+    of ``redactor``'s secrets is returned with every string in it redacted.
     """
     try:
         async with client.stream("GET", url, headers=headers) as response:
@@ -60,6 +61,13 @@ async def get_json(
     if status != 200:
         raise error_for_status(status, response.headers, raw, provider=provider, what=what, redactor=redactor)
     try:
-        return orjson.loads(raw) if len(raw) < OFF_LOOP_BYTES else await asyncio.to_thread(orjson.loads, raw)
+        return _decode(raw, redactor) if len(raw) < OFF_LOOP_BYTES else await asyncio.to_thread(_decode, raw, redactor)
     except orjson.JSONDecodeError:
         raise ProviderError(f"{what} returned a body that is not JSON.", provider=provider) from None
+
+
+def _decode(raw: bytes, redactor: Redactor | None) -> Any:
+    body = orjson.loads(raw)
+    if redactor is not None and redactor.found_in(raw):  # an upstream echoed a credential: never pass it on
+        body = redactor.redact_data(body)
+    return body

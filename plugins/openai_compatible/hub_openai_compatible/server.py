@@ -90,9 +90,9 @@ class ServerClient:
         return [self.endpoint(i, tags.get(i["id"], {})) for i in items]
 
     async def get(self, http: httpx.AsyncClient, path: str) -> Any:
+        """A JSON body, with the key redacted wherever the server echoes it."""
         url, headers = self.base_url + path, self.headers
-        body = await get_json(http, url, provider=PROVIDER, what=self.what, headers=headers, redactor=self.redactor)
-        return self.redactor.redact_data(body) if self.redactor.found_in_data(body) else body
+        return await get_json(http, url, provider=PROVIDER, what=self.what, headers=headers, redactor=self.redactor)
 
     async def ollama_tags(self, http: httpx.AsyncClient) -> dict[str, Any]:
         """Ollama's ``/api/tags`` by model name; without them the list is still served."""
