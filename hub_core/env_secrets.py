@@ -45,12 +45,13 @@ def secret_from_env(
     variable = env_default if named is None else named
     if not isinstance(variable, str) or not variable.strip():
         raise ProviderConfigError(f"{where}: {option} must be the name of an environment variable.", provider=provider)
-    value = (os.environ if environ is None else environ).get(variable.strip(), "").strip()
+    variable = variable.strip()
+    value = (os.environ if environ is None else environ).get(variable, "").strip()
     if value:
         return SecretStr(value)
     if named is None:
         return None  # the default variable is unset: go without the secret
     raise ProviderConfigError(
-        f"{where}: environment variable {variable.strip()} is not set ({option} names it). Set it, or change {option}.",
+        f"{where}: environment variable {variable} is not set ({option} names it). Set it, or change {option}.",
         provider=provider,
     )
