@@ -1,7 +1,8 @@
 """hub-core: a model hub whose providers are plugins.
 
 What plugins may import lives here: the ``hookimpl`` marker, the models, the errors,
-``Catalog`` and, for ``provider_routes``, ``HubDep`` (a FastAPI dependency that
+``Catalog``, helpers for upstream calls (``get_json``, ``error_for_status``,
+``secret_from_env``) and, for ``provider_routes``, ``HubDep`` (a FastAPI dependency that
 reaches the hub) and ``cached_response`` (freshness headers and 304s).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hub_core.env_secrets import secret_from_env
 from hub_core.errors import (
     PROBLEM_MEDIA_TYPE,
     BadRequestError,
@@ -34,6 +36,7 @@ from hub_core.models import (
     live_model_group,
 )
 from hub_core.redact import REDACTED, Redactor
+from hub_core.upstream_errors import MAX_RETRY_AFTER, error_for_status, retry_after_seconds
 from hub_core.workers import DaemonWorkers, WorkersBusyError
 
 if TYPE_CHECKING:
@@ -47,6 +50,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CAPABILITY_FLAGS",
+    "MAX_RETRY_AFTER",
     "PROBLEM_MEDIA_TYPE",
     "REDACTED",
     "BadRequestError",
@@ -73,11 +77,14 @@ __all__ = [
     "__version__",
     "body_schema",
     "cached_response",
+    "error_for_status",
     "gc_paused",
     "get_json",
     "hookimpl",
     "json_body",
     "live_model_group",
+    "retry_after_seconds",
+    "secret_from_env",
     "without_gc",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.

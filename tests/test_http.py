@@ -48,3 +48,16 @@ async def test_retry_after_is_capped_and_the_message_redacted() -> None:
                 await get_json(client, server.url + "/", provider="p", what="'x'", redactor=Redactor(secret))
     assert caught.value.retry_after == 3600 and caught.value.retryable
     assert "overloaded" in str(caught.value) and secret not in str(caught.value)
+
+
+async def test_a_good_body_that_echoes_a_secret_comes_back_redacted() -> None:
+    secret = "s3cr3t-value-0123456789"
+    body = f'{{"data": [{{"id": "m", "owned_by": "key {secret}"}}], "{secret}": 1}}'.encode()
+    with serving({"/": json_route(body)}) as server:
+        async with httpx.AsyncClient() as client:
+            found = await get_json(client, server.url + "/", provider="p", what="'x'", redactor=Redactor(secret))
+            plain = await get_json(
+                client, server.url + "/", provider="p", what="'x'", redactor=Redactor("other-0123456")
+            )
+    assert found == {"data": [{"id": "m", "owned_by": "key [REDACTED]"}], "[REDACTED]": 1}
+    assert plain["data"][0]["owned_by"] == f"key {secret}", "only the redactor's own secrets are redacted"

@@ -20,7 +20,8 @@ from hub_core.scaffold import LAYOUT, create_plugin
 from hub_core.testing import FakeUpstream
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATED_TESTS = 9  # the contract suite's seven, the unconfigured check and discovery against fake_upstream
+# The contract suite's seven, the unconfigured check, two secret-setting checks and discovery against fake_upstream.
+GENERATED_TESTS = 11
 
 
 def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 from conftest_helpers import require_sdk
@@ -211,6 +214,16 @@ async def test_upstream_faults_become_problems(pat_env, hub_client, fault, statu
         assert response.headers["Retry-After"] == "7"
     # The only provider failed and nothing is stale: the merged answer says so, never 200 [].
     assert merged.status_code == 503 and merged.json()["type"] == "urn:hub-core:problem:all-providers-failed"
+
+
+async def test_a_retry_after_given_as_an_http_date_is_read(pat_env, hub_client):
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=120), usegmt=True)
+    pat_env.inject("429", times=100, retry_after=when)
+    async with hub_client(discovery_timeout=1) as client:
+        response = await client.get("/public/databricks/endpoints")
+    assert response.status_code == 503 and response.json()["type"] == "urn:hub-core:problem:provider-unavailable"
+    assert 110 <= int(response.headers["Retry-After"]) <= 120
+    assert re.search(r"retrying after 1[12]\d s", response.json()["detail"]), response.json()["detail"]
 
 
 async def test_oversized_body_is_refused(pat_env, hub_client):

@@ -33,6 +33,7 @@ from hub_core import (
     ProviderUnavailableError,
     Redactor,
     WorkersBusyError,
+    retry_after_seconds,
 )
 from hub_databricks.config import PROVIDER, WorkspaceConfig
 
@@ -130,13 +131,12 @@ class OAuthM2MAuth:
                 provider=PROVIDER,
             ) from None
         if status == 429 or status >= 500:
-            retry_after = headers.get("Retry-After", "")
             raise ProviderUnavailableError(
                 f"Databricks workspace {workspace.name!r}: the OAuth token endpoint is unavailable "
                 f"({status}); the credentials were not judged.",
                 provider=PROVIDER,
                 retryable=True,
-                retry_after=min(int(retry_after), 3600) if retry_after.isdigit() else None,
+                retry_after=retry_after_seconds(headers),
             )
         if status != 200:
             raise ProviderAuthError(

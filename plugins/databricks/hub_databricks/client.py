@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 import orjson
 
-from hub_core import ProviderAuthError, ProviderError, ProviderUnavailableError, Redactor, without_gc
+from hub_core import (
+    ProviderAuthError,
+    ProviderError,
+    ProviderUnavailableError,
+    Redactor,
+    retry_after_seconds,
+    without_gc,
+)
 from hub_databricks import __version__
 from hub_databricks.auth import Auth, SdkAuth, auth_for
 from hub_databricks.config import PROVIDER, WorkspaceConfig
@@ -264,7 +271,7 @@ class WorkspaceClient:
                 provider=PROVIDER,
             )
         if status in (429, 503):
-            retry_after = _retry_after(headers)
+            retry_after = retry_after_seconds(headers)
             error = ProviderUnavailableError(
                 f"Databricks workspace {name!r} is {'rate limiting' if status == 429 else 'unavailable'} "
                 f"({summary}); retrying after {retry_after or 'a pause'}"
@@ -325,10 +332,3 @@ def summarise_error(raw: bytes, status: int, redactor: Redactor = NO_SECRETS) ->
 
 def _redact(text: str, redactor: Redactor) -> str:
     return CREDENTIAL_LIKE.sub(REDACTED, redactor.redact(text))
-
-
-def _retry_after(headers: httpx.Headers) -> int | None:
-    value = headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return min(int(value), 3600)
-    return None

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr, TypeAdapter, ValidationError
 
-from hub_core import ProviderConfigError
+from hub_core import ProviderConfigError, secret_from_env
 
 logger = logging.getLogger("hub_databricks.config")
 
@@ -255,12 +255,11 @@ def from_table(table: Mapping[str, Any], environ: Mapping[str, str]) -> Workspac
 
     def secret(key: str) -> tuple[SecretStr, str]:
         var = table.get(f"{key}_env")
-        if not isinstance(var, str) or not var:
+        if not var:
             raise ProviderConfigError(f'{where} needs {key}_env = "<ENVIRONMENT VARIABLE>".', provider=PROVIDER)
-        value = _env(environ, var)
-        if value is None:
-            raise ProviderConfigError(f"{where}: environment variable {var} is not set.", provider=PROVIDER)
-        return SecretStr(value), var
+        value = secret_from_env(table, key, provider=PROVIDER, table=where, environ=environ)
+        assert value is not None and isinstance(var, str)  # a variable that is not a name, or is unset, raised
+        return value, var.strip()
 
     if auth == "pat":
         token, var = secret("token")

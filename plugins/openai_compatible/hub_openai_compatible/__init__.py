@@ -14,19 +14,17 @@ SETTINGS = ["OPENAI_COMPATIBLE_BASE_URL", "OPENAI_COMPATIBLE_[<NAME>_]API_KEY", 
 
 @hookimpl
 def provider_info() -> ProviderInfo:
-    return ProviderInfo(
-        display_name="OpenAI-compatible servers",
-        description="Models listed by OpenAI-compatible servers: vLLM, Ollama, LM Studio, llama.cpp, TGI, LiteLLM.",
-        settings=SETTINGS,
-    )
+    description = "Models listed by OpenAI-compatible servers: vLLM, Ollama, LM Studio, llama.cpp, TGI, LiteLLM."
+    return ProviderInfo(display_name="OpenAI-compatible servers", description=description, settings=SETTINGS)
 
 
 @hookimpl
 def configured_targets(config: Mapping[str, Any]) -> list[Target]:
     from hub_openai_compatible.server import resolve_servers
 
-    return [Target(name=c.server.name, url=c.base_url, auth_method="bearer" if c.auth else "none", handle=c)
-            for c in resolve_servers(config)]  # fmt: skip
+    return [
+        Target(name=c.server.name, url=c.base_url, auth_method=c.auth_method, handle=c) for c in resolve_servers(config)
+    ]
 
 
 @hookimpl

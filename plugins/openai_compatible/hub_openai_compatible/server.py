@@ -10,11 +10,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from hub_core import Endpoint, ProviderConfigError, ProviderError, Redactor, ServedEntity, get_json
+from hub_core import Endpoint, ProviderConfigError, ProviderError, Redactor, ServedEntity, get_json, secret_from_env
 
 PROVIDER = "openai_compatible"
+BASE_URL_ENV = "OPENAI_COMPATIBLE_BASE_URL"
+SECRET_WORDS = re.compile("key|token|secret|password", re.IGNORECASE)
 logger = logging.getLogger("hub_openai_compatible")
 
 
@@ -32,73 +34,73 @@ def _fail(message: str) -> ProviderConfigError:
     return ProviderConfigError(f"OpenAI-compatible servers: {message}", provider=PROVIDER)
 
 
-def _server(table: Mapping[str, Any], where: str) -> Server:
-    if any(re.search("key|token|secret|password", k, re.I) for k in set(table) - set(Server.model_fields)):
+def _server(table: Mapping[str, Any], where: str, key_env: str | None = None) -> tuple[Server, SecretStr | None]:
+    """One server and its key: from ``api_key_env``, else from ``key_env`` if that is set."""
+    if any(SECRET_WORDS.search(k) for k in set(table) - set(Server.model_fields)):
         raise _fail(f"{where} holds an inline secret; put it in an environment variable named by api_key_env.")
     try:
-        return Server.model_validate(table)
+        server = Server.model_validate(table)
     except ValidationError as error:  # messages without the input values
         faults = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
         raise _fail(f"{where}: {faults}; see docs/openai_compatible.md.") from None
+    return server, secret_from_env(table, "api_key", provider=PROVIDER, env_default=key_env, table=where)
 
 
-def from_environment() -> list[dict[str, str]]:
-    """One URL (server ``default``) or comma-separated ``name=url`` pairs; keys in ``..._[NAME_]API_KEY``."""
-    pairs = [p.strip() for p in os.environ.get("OPENAI_COMPATIBLE_BASE_URL", "").split(",") if p.strip()]
-    tables = [dict(zip(("name", "base_url"), p.split("=", 1) if "=" in p else ("default", p))) for p in pairs]  # noqa: B905
-    for table in tables:
-        suffix = "" if table["name"] == "default" else re.sub(r"\W", "_", table["name"]).upper() + "_"
-        if os.environ.get(key_env := f"OPENAI_COMPATIBLE_{suffix}API_KEY"):
-            table["api_key_env"] = key_env
-    return tables
+def from_environment() -> list[tuple[dict[str, str], str]]:
+    """One URL (server ``default``) or comma-separated ``name=url`` pairs, each with the variable of its key:
+    ``OPENAI_COMPATIBLE_API_KEY`` for ``default``, ``OPENAI_COMPATIBLE_<NAME>_API_KEY`` for the others."""
+    servers = []
+    for pair in filter(None, (p.strip() for p in os.environ.get(BASE_URL_ENV, "").split(","))):
+        name, url = pair.split("=", 1) if "=" in pair else ("default", pair)
+        suffix = "" if name == "default" else re.sub(r"\W", "_", name).upper() + "_"
+        servers.append(({"name": name, "base_url": url}, f"OPENAI_COMPATIBLE_{suffix}API_KEY"))
+    return servers
 
 
 def resolve_servers(config: Mapping[str, Any]) -> list[ServerClient]:
     tables = config.get("servers", [])
     if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
-        raise _fail("[[providers.openai_compatible.servers]] must be an array of tables.")
-    servers = [_server(t, f"servers[{i}]") for i, t in enumerate(tables)]
-    servers += [_server(t, "OPENAI_COMPATIBLE_BASE_URL") for t in from_environment()]
-    if len({s.name for s in servers}) != len(servers):
-        raise _fail(f"two servers share a name in {[s.name for s in servers]}; give each a unique name.")
-    for s in servers:
-        if s.api_key_env and not os.environ.get(s.api_key_env):
-            raise _fail(f"server {s.name!r}: api_key_env names {s.api_key_env!r}, which is not set.")
-    return [ServerClient(s, os.environ.get(s.api_key_env) if s.api_key_env else None) for s in servers]
+        raise _fail(f"[[providers.{PROVIDER}.servers]] must be an array of tables.")
+    servers = [_server(t, f"[[providers.{PROVIDER}.servers]] #{i + 1}") for i, t in enumerate(tables)]
+    servers += [_server(table, BASE_URL_ENV, key_env) for table, key_env in from_environment()]
+    names = [server.name for server, _ in servers]
+    if len(set(names)) != len(names):
+        raise _fail(f"two servers share a name in {names}; give each a unique name.")
+    return [ServerClient(server, key) for server, key in servers]
 
 
 class ServerClient:
-    def __init__(self, server: Server, key: str | None) -> None:
-        self.server, self.redactor, self.auth = server, Redactor(key), {"Authorization": f"Bearer {key}"} if key else {}
+    def __init__(self, server: Server, key: SecretStr | None) -> None:
+        self.server, self.redactor, self.auth_method = server, Redactor(key), "bearer" if key else "none"
+        bearer = {"Authorization": f"Bearer {key.get_secret_value()}"} if key else {}
+        self.headers = {"Accept": "application/json", **bearer}  # per request, so it goes to base_url only
         self.base_url = re.sub(r"/v1$", "", server.base_url.rstrip("/"))
         self.what = f"OpenAI-compatible server {server.name!r} ({self.base_url})"
         self.prefixes = ["ollama"] if server.catalog_prefixes is None and server.ollama else server.catalog_prefixes
-        # No redirects, and the key is a per-request header: it goes to base_url only.
-        self.http = httpx.AsyncClient(timeout=server.timeout, follow_redirects=False)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-    async def get(self, path: str) -> Any:
-        url, headers = self.base_url + path, {"Accept": "application/json", **self.auth}
-        body = await get_json(
-            self.http, url, provider=PROVIDER, what=self.what, headers=headers, redactor=self.redactor
-        )
-        return self.redactor.redact_data(body) if self.redactor.found_in_data(body) else body
 
     async def endpoints(self) -> list[Endpoint]:
-        body = await self.get("/v1/models")
-        items = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            raise ProviderError(f"{self.what} answered /v1/models without a 'data' list.", provider=PROVIDER)
-        tags: dict[str, Any] = {}
-        if self.server.ollama:
-            try:
-                tags = {t["model"]: t for t in (await self.get("/api/tags"))["models"] if isinstance(t["model"], str)}
-            except (ProviderError, LookupError, TypeError) as error:
-                logger.warning("%s: no Ollama details from /api/tags (%s)", self.what, error)
+        # One client per refresh, shared by its calls; no redirects, so the key is never sent elsewhere.
+        async with httpx.AsyncClient(timeout=self.server.timeout, follow_redirects=False) as http:
+            body = await self.get(http, "/v1/models")
+            items = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise ProviderError(f"{self.what} answered /v1/models without a 'data' list.", provider=PROVIDER)
+            tags = await self.ollama_tags(http) if self.server.ollama else {}
         items = [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
         return [self.endpoint(i, tags.get(i["id"], {})) for i in items]
+
+    async def get(self, http: httpx.AsyncClient, path: str) -> Any:
+        """A JSON body, with the key redacted wherever the server echoes it."""
+        url, headers = self.base_url + path, self.headers
+        return await get_json(http, url, provider=PROVIDER, what=self.what, headers=headers, redactor=self.redactor)
+
+    async def ollama_tags(self, http: httpx.AsyncClient) -> dict[str, Any]:
+        """Ollama's ``/api/tags`` by model name; without them the list is still served."""
+        try:
+            return {t["model"]: t for t in (await self.get(http, "/api/tags"))["models"] if isinstance(t["model"], str)}
+        except (ProviderError, LookupError, TypeError) as error:
+            logger.warning("%s: no Ollama details from /api/tags (%s)", self.what, error)
+            return {}
 
     def endpoint(self, item: dict[str, Any], tag: dict[str, Any]) -> Endpoint:
         created, details, owner = item.get("created"), tag.get("details"), item.get("owned_by")
