@@ -617,7 +617,7 @@ def bench_shared(count: int) -> None:
     print(f"8. a forged list of {count:,} tiny endpoints in Redis, no signing key", flush=True)
     import redis
 
-    from hub_core.hub import DiscoveryCodec
+    from hub_core.codec import DiscoveryCodec
     from hub_core.models import Discovery, Endpoint
 
     endpoint = Endpoint(provider="databricks", name="forged", target="default", served_by="foundation")

@@ -125,13 +125,13 @@ class DiscoveryCache(Generic[T]):
         *,
         shared: SharedStore | None = None,
         codec: Codec[T] | None = None,
-        on_update: Callable[[str], None] | None = None,
     ) -> None:
         if shared is not None and codec is None:
             raise ValueError("a shared store needs a codec")
         self.policy = policy
         self.clock = clock
-        self.on_update = on_update  # told the key after every new list, e.g. to rebuild views
+        self._updates: asyncio.Queue[str] | None = None  # made by the first ``next_update()``
+        self._updates_loop: asyncio.AbstractEventLoop | None = None
         self.shared = shared
         self.codec = codec
         self._entries: dict[str, Cached[T]] = {}
@@ -374,8 +374,19 @@ class DiscoveryCache(Generic[T]):
 
     def _store(self, key: str, entry: Cached[T]) -> None:
         self._entries[key] = entry
-        if self.on_update is not None:
-            self.on_update(key)
+        if self._updates is not None:
+            self._updates.put_nowait(key)
+
+    async def next_update(self) -> str:
+        """Wait for the next key that gets a new list (fetched or adopted from the shared store).
+
+        For a listener that rebuilds what it derives from the lists; the cache itself never
+        calls out. Keys stored before the first call are not reported.
+        """
+        loop = asyncio.get_running_loop()
+        if self._updates is None or self._updates_loop is not loop:
+            self._updates, self._updates_loop = asyncio.Queue(), loop
+        return await self._updates.get()
 
     def _retry_delay(self, error: ProviderError, attempt: int, started: float) -> float | None:
         """Seconds to wait before retrying, or None when the error or the deadline forbids it."""

@@ -23,14 +23,15 @@ from pydantic import TypeAdapter
 
 from hub_core.cache import Cached, CachePolicy, DiscoveryCache
 from hub_core.catalog import Catalog, catalog_fields
+from hub_core.codec import CHUNK, DiscoveryCodec
 from hub_core.dispatch import Converter
 from hub_core.errors import (
     HubError,
     NotFoundError,
-    ProviderConfigError,
     ProviderUnavailableError,
     UnknownProviderError,
 )
+from hub_core.freshness import Freshness, header_safe
 from hub_core.gcpause import gc_paused, without_gc
 from hub_core.models import (
     Deployment,
@@ -46,6 +47,7 @@ from hub_core.models import (
 )
 from hub_core.plugins import PluginRegistry, load_plugins
 from hub_core.settings import HubSettings
+from hub_core.targets import TargetBook
 
 if TYPE_CHECKING:
     from hub_core.tracing import Tracing
@@ -157,123 +159,12 @@ class ProviderView:
         return result
 
 
-CHUNK = 500
-"""Items serialised per call: each call holds the GIL, so a worker thread lets the event loop in between."""
-
-
 def dump_in_chunks(adapter: TypeAdapter[list[Any]], items: list[Any]) -> bytes:
     """``adapter.dump_json(items)``, the same bytes, made ``CHUNK`` items at a time."""
     if len(items) <= CHUNK:
         return adapter.dump_json(items)
     parts = [adapter.dump_json(items[i : i + CHUNK])[1:-1] for i in range(0, len(items), CHUNK)]
     return b"[" + b",".join(parts) + b"]"
-
-
-FAILED_HEADER = "X-Hub-Failed-Providers"
-WARNINGS_HEADER = "X-Hub-Partial-Providers"
-"""Providers whose answer is partial (``warnings``): it stays cacheable, as the gap may last."""
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """How fresh a response is, for the Age, ETag, Cache-Control and X-Hub-Stale headers.
-
-    ``failed`` names the providers whose data is missing from the answer, wholly or for some
-    targets: such an answer says so in ``X-Hub-Failed-Providers``, is not to be cached
-    (``max-age=0``) and has no ETag, so no client or cache revalidates it as complete.
-    """
-
-    etag: str
-    stale: bool
-    fetched_at: float | None
-    max_age: int
-    failed: tuple[str, ...] = ()
-    warned: tuple[str, ...] = ()
-
-    def variant(self, *parts: str) -> Freshness:
-        """The same freshness for another representation of the data (a page, a filter)."""
-        digest = hashlib.blake2b(self.etag.encode(), digest_size=12)
-        for part in parts:
-            digest.update(b"\0" + part.encode())
-        return replace(self, etag=digest.hexdigest())
-
-    def headers(self, now: float | None = None) -> dict[str, str]:
-        now = time.time() if now is None else now
-        headers = {
-            "ETag": f'"{self.etag}"',
-            "X-Hub-Stale": "true" if self.stale else "false",
-            "Cache-Control": f"public, max-age={0 if self.stale or self.failed else self.max_age}",
-        }
-        if self.failed:
-            del headers["ETag"]
-            headers[FAILED_HEADER] = ", ".join(self.failed)
-        if self.warned:
-            headers[WARNINGS_HEADER] = ", ".join(self.warned)
-        if self.fetched_at is not None:
-            headers["Age"] = str(max(0, int(now - self.fetched_at)))
-        return headers
-
-
-class DiscoveryCodec:
-    """A discovery to bytes and back for the shared cache, keeping each endpoint's raw payload.
-
-    Without warnings it is the plain endpoint array; with them, ``{"endpoints": [...], "warnings": [...]}``.
-    """
-
-    def encode(self, value: Discovery) -> bytes:
-        # ``CHUNK`` endpoints per orjson call (the same bytes as one call), so a worker thread
-        # encoding a large list gives the event loop the GIL between calls.
-        items = value.endpoints
-        parts = [
-            orjson.dumps([{**e.model_dump(mode="json"), "raw": e.raw} for e in items[i : i + CHUNK]])[1:-1]
-            for i in range(0, len(items), CHUNK)
-        ]
-        array = b"[" + b",".join(parts) + b"]"
-        if not value.warnings:
-            return array
-        return b'{"warnings":' + orjson.dumps(value.warnings) + b',"endpoints":' + array + b"}"
-
-    def decode(self, payload: bytes) -> Discovery:
-        data = orjson.loads(payload)
-        if isinstance(data, dict):
-            warnings, items = data.get("warnings"), data.get("endpoints")
-            if not isinstance(items, list) or not isinstance(warnings, list):
-                raise ValueError("a shared discovery holds no endpoint list")
-            return Discovery(endpoints=[Endpoint.model_validate(item) for item in items], warnings=warnings)
-        return Discovery.model_construct(endpoints=[Endpoint.model_validate(item) for item in data], warnings=[])
-
-
-TARGETS_RETRY_PAUSE = 0.5
-"""Seconds between the two tries of a transient failure while reading targets."""
-TARGETS_RETRY_SECONDS = 5.0
-"""After both tries failed, requests get the error for this long before the targets are asked again."""
-
-
-@dataclass
-class _KnownTargets:
-    """A provider's targets (or why it has none) and when they were read (``time.monotonic()``)."""
-
-    value: list[Target] | HubError
-    read_at: float
-    retry_at: float = 0.0
-
-    def expired(self, now: float, ttl: float) -> bool:
-        return bool(ttl) and now - self.read_at >= ttl
-
-
-def _same_target(old: Target, new: Target) -> bool:
-    return (old.url, old.auth_method) == (new.url, new.auth_method)
-
-
-def _transient_targets_error(provider: str, error: BaseException) -> ProviderUnavailableError:
-    if isinstance(error, ProviderUnavailableError):
-        return error
-    reason = error.message if isinstance(error, HubError) else f"{type(error).__name__}: {error}"
-    return ProviderUnavailableError(
-        f"Provider {provider!r} could not read its configuration ({reason}). The hub asks again shortly.",
-        provider=provider,
-        retryable=True,
-    )
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -292,15 +183,14 @@ class Hub:
         self.registry = registry
         self.catalog = catalog
         self.cache: DiscoveryCache[Discovery] = cache or build_cache(settings)
-        self.cache.on_update = self._list_updated
-        self._targets: dict[str, _KnownTargets] = {}
-        self._reading: dict[str, asyncio.Task[list[Target]]] = {}
         registry.threads = settings.provider_threads
+        self.target_book = TargetBook(settings, registry, self.cache, self.require)
         self._views: dict[str, tuple[tuple[Any, ...], ProviderView]] = {}
         self._builds: dict[tuple[str, tuple[Any, ...]], asyncio.Task[ProviderView]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._warming: dict[str, asyncio.Task[None]] = {}
         self._merged: tuple[tuple[Any, ...], bytes, list[bytes]] | None = None
+        self._listener: asyncio.Task[None] | None = None  # rebuilds views when the cache has new lists
         self.tracing: Tracing | None = None  # spans around discoveries, with HUB_OTEL
         if settings.otel:  # only then is opentelemetry imported
             from hub_core.tracing import Tracing
@@ -322,8 +212,8 @@ class Hub:
             stale=any(v.stale for v in views),
             fetched_at=fetched_at,
             max_age=max_age,
-            failed=tuple(_header_safe(name) for name in failed),
-            warned=tuple(_header_safe(v.provider) for v in views if v.warnings),
+            failed=tuple(header_safe(name) for name in failed),
+            warned=tuple(header_safe(v.provider) for v in views if v.warnings),
         )
 
     @classmethod
@@ -334,14 +224,15 @@ class Hub:
     async def aclose(self) -> None:
         """Stop background refreshes and builds, and close what targets hold (``handle.aclose()``)."""
         await self.cache.aclose()
-        for task in [*self._background, *self._builds.values(), *self._warming.values(), *self._reading.values()]:
+        for task in [*self._background, *self._builds.values(), *self._warming.values()]:
             task.cancel()
-        for provider, known in self._targets.items():
-            await self._close_targets(provider, known.value if isinstance(known.value, list) else [])
+        if self._listener is not None:
+            self._listener.cancel()
+        await self.target_book.aclose()
 
     def forget(self, provider: str) -> None:
         """Drop what the hub remembers about a provider (its targets, views and cached lists)."""
-        self._targets.pop(provider, None)
+        self.target_book.forget(provider)
         self._views.pop(provider, None)
         self.cache.invalidate_prefix(f"{provider}:")
 
@@ -362,125 +253,12 @@ class Hub:
             )
 
     async def targets(self, provider: str) -> list[Target]:
-        """The provider's configured targets, re-read every ``targets_ttl`` seconds.
-
-        A list past its TTL is served while it is re-read in the background. A
-        ``ProviderConfigError`` is remembered until the TTL; any other error is transient:
-        retried once, then raised as ``ProviderUnavailableError`` and asked again after a
-        short pause, never remembered as a configuration error.
-        """
-        known = self._targets.get(provider)
-        now = time.monotonic()
-        if known is not None:
-            if isinstance(known.value, list):
-                if known.expired(now, self.settings.targets_ttl):
-                    self._reread_in_background(provider)
-                return known.value
-            if now < known.retry_at:
-                raise known.value
-        self.require(provider)
-        return await self._read_targets(provider)
+        """The provider's configured targets (see ``hub_core.targets``); raises when it has none to give."""
+        return await self.target_book.get(provider)
 
     async def reload_targets(self, provider: str) -> list[Target]:
         """Read the provider's targets now (on demand), whatever their age."""
-        self.require(provider)
-        return await self._read_targets(provider)
-
-    def _reread_in_background(self, provider: str) -> None:
-        if provider in self._reading:
-            return
-        task = asyncio.get_running_loop().create_task(self._read_targets(provider))
-        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())  # reported in _read_targets
-
-    async def _read_targets(self, provider: str) -> list[Target]:
-        """One read at a time per provider; concurrent callers share it."""
-        task = self._reading.get(provider)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(self._read_targets_once(provider))
-            self._reading[provider] = task
-            task.add_done_callback(lambda _: self._reading.pop(provider, None))
-        return await asyncio.shield(task)
-
-    async def _read_targets_once(self, provider: str) -> list[Target]:
-        hooks = self.registry.hooks(provider)
-        config = self.settings.provider_config(provider)
-        timeout = self.settings.discovery_timeout
-        previous = self._targets.get(provider)
-        for attempt in (1, 2):
-            try:
-                targets = await hooks.configured_targets(config, timeout=timeout)
-            except ProviderConfigError as error:
-                self._targets[provider] = _KnownTargets(
-                    error, time.monotonic(), retry_at=time.monotonic() + self._ttl()
-                )
-                if previous is not None and isinstance(previous.value, list):
-                    self._close_later(provider, previous.value)
-                    self.cache.invalidate_prefix(f"{provider}:")
-                raise
-            except Exception as error:  # transient: retried, never remembered as configuration
-                transient = _transient_targets_error(provider, error)
-                logger.warning("%s", transient.message)
-                if attempt == 2:
-                    if previous is not None and isinstance(previous.value, list):
-                        previous.read_at = time.monotonic()  # keep serving them; ask again after the TTL
-                        return previous.value
-                    self._targets[provider] = _KnownTargets(
-                        transient, time.monotonic(), retry_at=time.monotonic() + TARGETS_RETRY_SECONDS
-                    )
-                    raise transient from None
-                await asyncio.sleep(TARGETS_RETRY_PAUSE)
-                continue
-            self._adopt_targets(provider, previous.value if previous is not None else None, targets)
-            return self._targets[provider].value  # type: ignore[return-value]  # a list: just adopted
-        raise AssertionError("unreachable")
-
-    def _ttl(self) -> float:
-        return self.settings.targets_ttl or float("inf")
-
-    def _adopt_targets(self, provider: str, previous: list[Target] | HubError | None, targets: list[Target]) -> None:
-        """Take a fresh target list, keeping the old ``Target`` (and its handle) of an unchanged target."""
-        old = {t.name: t for t in previous} if isinstance(previous, list) else {}
-        kept, dropped = [], []
-        for target in targets:
-            same = old.get(target.name)
-            if same is not None and _same_target(same, target):
-                kept.append(same)
-                if target.handle is not same.handle:
-                    dropped.append(target)
-            else:
-                kept.append(target)
-        names = {t.name for t in kept}
-        gone = [t for t in old.values() if t.name not in names or all(k is not t for k in kept)]
-        for target in gone:
-            self.cache.invalidate(f"{provider}:{target.name}")
-        self._targets[provider] = _KnownTargets(kept, time.monotonic())
-        if gone:
-            logger.info("Provider %r targets changed: now %s", provider, ", ".join(sorted(names)) or "none (catalog)")
-        self._close_later(provider, [*gone, *dropped])
-
-    def _close_later(self, provider: str, targets: list[Target]) -> None:
-        """Close handles no longer used, after in-flight discoveries had their deadline to finish."""
-        handles = [t for t in targets if getattr(t.handle, "aclose", None) is not None]
-        if not handles:
-            return
-
-        async def close() -> None:
-            await asyncio.sleep(self.settings.discovery_timeout)
-            await self._close_targets(provider, handles)
-
-        task = asyncio.get_running_loop().create_task(close())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _close_targets(self, provider: str, targets: list[Target]) -> None:
-        for target in targets:
-            close = getattr(target.handle, "aclose", None)
-            if close is None:
-                continue
-            try:
-                await close()
-            except Exception:  # a plugin's shutdown never blocks ours
-                logger.exception("Provider %r failed to close target %r", provider, target.name)
+        return await self.target_book.reload(provider)
 
     # -- discovery ------------------------------------------------------------------
 
@@ -512,6 +290,7 @@ class Hub:
 
     async def view(self, provider: str) -> ProviderView:
         """The provider's current data; raises when nothing at all can be served."""
+        self._listen_for_updates()
         targets = await self.targets(provider)
         if not targets:
             return self._catalog_view(provider)
@@ -540,12 +319,19 @@ class Hub:
             view = replace(view, stale=stale, errors=messages)
         return view
 
-    def _list_updated(self, key: str) -> None:
-        """A target has a new list: build the provider's view now, not on the next request."""
-        provider = key.split(":", 1)[0]
-        task = asyncio.get_running_loop().create_task(self._prebuild(provider))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    def _listen_for_updates(self) -> None:
+        """Start, once, the task that builds a provider's view as soon as a target has a new list."""
+        loop = asyncio.get_running_loop()
+        if self._listener is None or self._listener.done() or self._listener.get_loop() is not loop:
+            self._listener = loop.create_task(self._rebuild_on_update())
+
+    async def _rebuild_on_update(self) -> None:
+        while True:
+            key = await self.cache.next_update()
+            provider = key.split(":", 1)[0]
+            task = asyncio.get_running_loop().create_task(self._prebuild(provider))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _prebuild(self, provider: str) -> None:
         with contextlib.suppress(Exception):  # the request that needs this view reports any error
@@ -747,12 +533,11 @@ class Hub:
         self._warming.pop(provider, None)
 
     def _provider_state(self, provider: str) -> str:
-        known = self._targets.get(provider)
-        if known is None:
+        targets = self.target_book.known(provider)
+        if targets is None:
             return "pending"
-        if not isinstance(known.value, list):
+        if not isinstance(targets, list):
             return "failing"
-        targets = known.value
         if not targets:
             return "catalog"
         states = {self.cache.state(f"{provider}:{t.name}") for t in targets}
@@ -850,10 +635,6 @@ def _all_failed(errors: dict[str, BaseException]) -> AllProvidersFailedError:
         retry_after=min(waits) if waits else 5,
         failed=sorted(errors),
     )
-
-
-def _header_safe(name: str) -> str:
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in name)
 
 
 def _joined(bodies: list[bytes]) -> bytes:

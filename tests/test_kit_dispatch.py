@@ -220,7 +220,7 @@ async def test_a_discovery_of_the_wrong_type_fails_only_its_provider():
 
 
 def test_the_shared_cache_keeps_a_discovery_s_warnings():
-    from hub_core.hub import DiscoveryCodec
+    from hub_core.codec import DiscoveryCodec
 
     codec = DiscoveryCodec()
     endpoint = Endpoint(provider="p", name="m", target="eu", region="eu-west-1", cost_per_hour=3.0, raw={"k": 1})

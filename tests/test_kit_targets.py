@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hub_core import Endpoint, ProviderConfigError, ProviderUnavailableError, Target, hookimpl
-from hub_core import hub as hub_module
+from hub_core import targets as targets_module
 from hub_core.testing import app_client, make_hub
 
 
@@ -109,8 +109,8 @@ async def test_a_transient_error_while_reading_targets_is_retried():
 
 
 async def test_a_lasting_transient_error_is_a_503_and_never_remembered_as_configuration(monkeypatch):
-    monkeypatch.setattr(hub_module, "TARGETS_RETRY_PAUSE", 0.0)
-    monkeypatch.setattr(hub_module, "TARGETS_RETRY_SECONDS", 0.0)
+    monkeypatch.setattr(targets_module, "TARGETS_RETRY_PAUSE", 0.0)
+    monkeypatch.setattr(targets_module, "TARGETS_RETRY_SECONDS", 0.0)
     plugin = Changing("eu")
     plugin.failures = [RuntimeError("connection reset"), RuntimeError("connection reset")]
     hub = make_hub({"acme": plugin})
@@ -138,7 +138,7 @@ async def test_a_configuration_error_is_remembered_until_the_ttl():
 
 
 async def test_a_failed_background_re_read_keeps_serving_the_targets(monkeypatch):
-    monkeypatch.setattr(hub_module, "TARGETS_RETRY_PAUSE", 0.0)
+    monkeypatch.setattr(targets_module, "TARGETS_RETRY_PAUSE", 0.0)
     plugin = Changing("eu")
     hub = make_hub({"acme": plugin}, targets_ttl=0.1)
     async with app_client(hub) as client:

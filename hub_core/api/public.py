@@ -11,7 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
-from hub_core.hub import Freshness
+from hub_core.freshness import Freshness
 from hub_core.models import EndpointList, ModelGroup, ProviderStatus
 
 PROVIDER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"

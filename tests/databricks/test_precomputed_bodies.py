@@ -17,7 +17,8 @@ import pytest
 from hub_core import Deployment, Discovery, Endpoint, ServedEntity
 from hub_core.api.public import SLICE, JSONBytes
 from hub_core.api.v1 import parse_list_query, sort_rows, wire_mode
-from hub_core.hub import CHUNK, ENDPOINTS, MODEL_GROUPS, DiscoveryCodec, dump_in_chunks
+from hub_core.codec import CHUNK, DiscoveryCodec
+from hub_core.hub import ENDPOINTS, MODEL_GROUPS, dump_in_chunks
 from hub_core.testing import app_client
 from hub_databricks.parse import parse_endpoints
 from hub_databricks.routes import legacy_item

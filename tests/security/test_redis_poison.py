@@ -17,7 +17,8 @@ from redis_server import redis_available, redis_server
 from waiting import eventually
 
 import hub_databricks
-from hub_core.hub import DiscoveryCodec, Hub
+from hub_core.codec import DiscoveryCodec
+from hub_core.hub import Hub
 from hub_core.models import Discovery, Endpoint
 from hub_core.redis_store import RedisStore
 from hub_core.testing import app_client, make_hub
