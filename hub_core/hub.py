@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import functools
 import hashlib
-import inspect
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -21,10 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from pydantic import TypeAdapter
 
+from hub_core import status
 from hub_core.cache import Cached, CachePolicy, DiscoveryCache
-from hub_core.catalog import Catalog, catalog_fields
+from hub_core.catalog import Catalog
 from hub_core.codec import CHUNK, DiscoveryCodec
-from hub_core.dispatch import Converter
+from hub_core.conversion import convert_endpoints
 from hub_core.errors import (
     HubError,
     NotFoundError,
@@ -32,18 +32,15 @@ from hub_core.errors import (
     UnknownProviderError,
 )
 from hub_core.freshness import Freshness, header_safe
-from hub_core.gcpause import gc_paused, without_gc
+from hub_core.gcpause import without_gc
 from hub_core.models import (
-    Deployment,
     Discovery,
     Endpoint,
     EndpointList,
     ModelGroup,
-    ProviderState,
     ProviderStatus,
     Source,
     Target,
-    live_model_group,
 )
 from hub_core.plugins import PluginRegistry, load_plugins
 from hub_core.settings import HubSettings
@@ -354,7 +351,7 @@ class Hub:
     ) -> ProviderView:
         endpoints = [e for _, c in lists for e in c.value.endpoints]
         targets = {t.name: t for t, _ in lists}
-        groups = await self._convert(provider, endpoints, targets)
+        groups = await convert_endpoints(self.registry.hooks(provider), endpoints, targets, self.catalog)
         warnings = [f"{t.name}: {w}" for t, c in lists for w in c.value.warnings]
         view = ProviderView(provider, "live", endpoints, groups, min(c.fetched_at for _, c in lists), warnings=warnings)
         await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
@@ -383,42 +380,6 @@ class Hub:
         view = ProviderView(provider, "catalog", endpoints, groups, None)
         self._views[provider] = (("catalog",), view)
         return view
-
-    async def _convert(
-        self, provider: str, endpoints: list[Endpoint], targets: dict[str, Target] | None = None
-    ) -> list[ModelGroup]:
-        """Endpoints to merged model groups. Plain hookimpls run in a worker thread so a big
-        workspace never stalls the event loop; ``async def`` ones run on the loop."""
-        hooks = self.registry.hooks(provider)
-        convert = hooks.model_group_converter()
-        known = targets or {}
-        if convert is not None and hooks.is_async("to_model_group"):
-            results = [await _attempt_async(provider, convert, e, self.catalog, known) for e in endpoints]
-            return self._merge(provider, endpoints, results)
-
-        def in_thread() -> list[ModelGroup]:
-            with gc_paused():
-                function = convert or (lambda endpoint, catalog, target: default_model_group(endpoint, catalog))
-                results = [_attempt(provider, function, e, self.catalog, known) for e in endpoints]
-                return self._merge(provider, endpoints, results)
-
-        return await asyncio.to_thread(in_thread)
-
-    def _merge(self, provider: str, endpoints: list[Endpoint], results: list[Any]) -> list[ModelGroup]:
-        merged: dict[str, ModelGroup] = {}
-        for endpoint, group in zip(endpoints, results, strict=True):
-            if group is None:
-                continue
-            if not isinstance(group, ModelGroup):
-                logger.error(
-                    "Provider %r returned %s instead of ModelGroup for %r; skipped",
-                    provider,
-                    type(group).__name__,
-                    endpoint.name,
-                )
-                continue
-            _merge_into(merged, group, endpoint)
-        return sorted(merged.values(), key=lambda g: g.model_group)
 
     # -- what routes ask for -----------------------------------------------------------
 
@@ -502,107 +463,27 @@ class Hub:
             self._merged = (key, merged, bodies)  # the bodies kept alive, so their ids stay theirs
         return self._merged[1], self.freshness(views, etag)
 
-    def readiness(self) -> dict[str, Any]:
-        """``/readyz``: ready once every loaded provider has answered or been reported failing.
+    # -- status -----------------------------------------------------------------------
 
-        Never waits and never calls an upstream itself: a provider not asked yet gets one
-        discovery started in the background and counts as ``pending`` until it ends. Says only
-        each provider's state (``ok``, ``stale``, ``catalog``, ``failing``, ``pending``), no messages.
-        """
-        states: dict[str, str] = {}
-        for name, record in self.registry.records.items():
-            if record.state == "failed_to_load":
-                states[name] = "failing"
-            elif record.state != "disabled":
-                states[name] = self._provider_state(name)
-        for name in [n for n, state in states.items() if state == "pending"]:
-            if name not in self._warming:
-                task = asyncio.get_running_loop().create_task(self._prebuild(name))
-                self._warming[name] = task
-                task.add_done_callback(functools.partial(self._warmed, name))
-        pending = sorted(n for n, state in states.items() if state == "pending")
-        return {
-            "status": "starting" if pending else "ready",
-            "ready": not pending,
-            "pending": pending,
-            "failing": sorted(n for n, state in states.items() if state == "failing"),
-            "providers": states,
-        }
+    def readiness(self) -> dict[str, Any]:
+        """``/readyz``'s body; see ``hub_core.status.readiness``."""
+        return status.readiness(self)
+
+    async def statuses(self) -> list[ProviderStatus]:
+        return await status.statuses(self)
+
+    async def status(self, provider: str) -> ProviderStatus:
+        return await status.provider_status(self, provider)
+
+    def warm(self, provider: str) -> None:
+        """Start one discovery of ``provider`` in the background, unless one is under way."""
+        if provider not in self._warming:
+            task = asyncio.get_running_loop().create_task(self._prebuild(provider))
+            self._warming[provider] = task
+            task.add_done_callback(functools.partial(self._warmed, provider))
 
     def _warmed(self, provider: str, _: asyncio.Task[None]) -> None:
         self._warming.pop(provider, None)
-
-    def _provider_state(self, provider: str) -> str:
-        targets = self.target_book.known(provider)
-        if targets is None:
-            return "pending"
-        if not isinstance(targets, list):
-            return "failing"
-        if not targets:
-            return "catalog"
-        states = {self.cache.state(f"{provider}:{t.name}") for t in targets}
-        if "unknown" in states:
-            return "pending"
-        if "failing" in states:
-            return "failing"
-        return "stale" if "stale" in states else "ok"
-
-    async def statuses(self) -> list[ProviderStatus]:
-        names = self.registry.installed()
-        return list(await asyncio.gather(*(self.status(n) for n in names)))
-
-    async def status(self, provider: str) -> ProviderStatus:
-        record = self.registry.records[provider]
-        base: dict[str, Any] = {
-            "name": provider,
-            "display_name": record.display_name,
-            "distribution": record.distribution,
-            "version": record.version,
-            "hooks": record.hooks,
-        }
-        if record.state == "disabled":
-            return ProviderStatus(**base, status=ProviderState.disabled, message=f"Disabled: {record.message}.")
-        if record.state == "failed_to_load":
-            return ProviderStatus(
-                **base, status=ProviderState.failed_to_load, message=f"Failed to load: {record.message}"
-            )
-        try:
-            targets = await self.targets(provider)
-            base["targets"] = [t.name for t in targets]
-            view = await self.view(provider)
-        except HubError as error:
-            return ProviderStatus(**base, status=ProviderState.error, message=error.message)
-        except Exception as error:  # a plugin bug shows as this provider's error, never a 500
-            logger.exception("Provider %r failed while reporting its status", provider)
-            return ProviderStatus(
-                **base, status=ProviderState.error, message=f"Provider failed: {type(error).__name__}"
-            )
-        if view.source == "catalog":
-            return ProviderStatus(
-                **base,
-                status=ProviderState.not_configured,
-                source="catalog",
-                message=f"No credentials configured; serving {len(view.groups)} entries from the bundled catalog.",
-            )
-        if view.errors:
-            return ProviderStatus(
-                **base,
-                status=ProviderState.error,
-                source="live",
-                fetched_at=_timestamp(view.fetched_at),
-                message="Some targets failed: " + "; ".join(view.errors),
-                warnings=view.warnings,
-            )
-        stale = " (stale; refreshing)" if view.stale else ""
-        partial = f"; partial: {len(view.warnings)} warning(s)" if view.warnings else ""
-        return ProviderStatus(
-            **base,
-            status=ProviderState.ok,
-            source="live",
-            fetched_at=_timestamp(view.fetched_at),
-            message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}{partial}.",
-            warnings=view.warnings,
-        )
 
 
 def build_cache(settings: HubSettings) -> DiscoveryCache[Discovery]:
@@ -649,90 +530,5 @@ def _combined_etag(views: list[ProviderView]) -> str:
     return digest.hexdigest()
 
 
-def _attempt(
-    provider: str, convert: Converter, endpoint: Endpoint, catalog: Catalog, targets: dict[str, Target]
-) -> Any:
-    """One conversion inside its failure boundary: a plugin error skips that endpoint only."""
-    try:
-        result = convert(endpoint, catalog, targets.get(endpoint.target or ""))
-    except Exception:
-        logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
-        return None
-    if inspect.isawaitable(result):
-        close = getattr(result, "close", None)
-        if close is not None:
-            close()
-        logger.error("Provider %r: to_model_group returned an awaitable from a plain function", provider)
-        return None
-    return result
-
-
-async def _attempt_async(
-    provider: str, convert: Converter, endpoint: Endpoint, catalog: Catalog, targets: dict[str, Target]
-) -> Any:
-    try:
-        result = convert(endpoint, catalog, targets.get(endpoint.target or ""))
-        return await result if inspect.isawaitable(result) else result
-    except Exception:
-        logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
-        return None
-
-
 def _newest(version: tuple[Any, ...]) -> float:
     return max((fetched_at for _, fetched_at in version), default=0.0)
-
-
-def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
-    """The generic conversion used when a plugin does not implement ``to_model_group``."""
-    name = f"{endpoint.provider}/{endpoint.name}"
-    fields = catalog_fields(catalog.get(name))
-    if endpoint.mode is not None or "mode" not in fields:
-        fields["mode"] = endpoint.mode
-    return live_model_group(endpoint, model_group=name, providers=[endpoint.provider], **fields)
-
-
-def _merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:
-    """Same model group from several targets: one entry, one deployment per target.
-
-    Two entries of one name but different known ``model`` values are different models (two
-    accounts' deployments named alike): the later one keeps its own entry, named
-    ``<model_group>@<target>``, and a warning is logged.
-    """
-    deployment = Deployment(
-        target=endpoint.target,
-        target_url=endpoint.target_url,
-        endpoint_name=endpoint.name,
-        endpoint_url=group.endpoint_url,
-        state=group.state,
-        available=group.available,
-        state_reason=group.state_reason,
-        region=endpoint.region,
-        account=endpoint.account,
-        sku=endpoint.sku,
-        capacity=endpoint.capacity,
-        cost_per_hour=group.cost_per_hour,
-    )
-    existing = merged.get(group.model_group)
-    if existing is not None and existing.model and group.model and existing.model != group.model:
-        name = group.model_group
-        for suffix in (endpoint.target, endpoint.name):
-            if suffix and f"{name}@{suffix}" not in merged:
-                break
-        group.model_group = f"{name}@{suffix}"
-        logger.warning(
-            "%r names both %r and %r; the second is listed as %r. Give one deployment another name to call them apart.",
-            name,
-            existing.model,
-            group.model,
-            group.model_group,
-        )
-        existing = merged.get(group.model_group)
-    if existing is None:
-        group.deployments = [deployment]
-        merged[group.model_group] = group
-        return
-    existing.deployments.append(deployment)
-    if not existing.available and group.available:
-        existing.available = True
-        existing.endpoint_url, existing.state, existing.state_reason = group.endpoint_url, group.state, None
-        existing.target, existing.cost_per_hour = group.target, group.cost_per_hour
