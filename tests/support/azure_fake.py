@@ -246,3 +246,14 @@ class FakeArm:
             return Reply(json.loads(json.dumps(page)))
 
         return handle
+
+
+def plugin_settings(arm: FakeArm, entra: FakeEntra, **extra: Any) -> dict[str, Any]:
+    """``[providers.azure]`` pointing at the fakes, for subscription ``SUB_A`` unless ``extra`` says otherwise."""
+    return {
+        "subscriptions": [SUB_A],
+        "arm_endpoint": arm.upstream.url,
+        "authority_host": entra.url,
+        "ca_bundle": certificate()[0],
+        **extra,
+    }
