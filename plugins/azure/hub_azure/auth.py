@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from hub_core import ProviderAuthError, ProviderUnavailableError, Redactor
 
 from hub_azure.config import PROVIDER, Settings, fail
+from hub_azure.logs import guard
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential
@@ -24,6 +25,12 @@ def auth_method(settings: Settings) -> str:
 
 def make_credential(settings: Settings, redactor: Redactor) -> AsyncTokenCredential:
     """A new async credential; azure-identity caches its tokens in memory and refreshes them 5 min early."""
+    credential = _credential(settings, redactor)
+    guard(redactor)  # after the import and construction, so that every azure.* logger exists
+    return credential
+
+
+def _credential(settings: Settings, redactor: Redactor) -> AsyncTokenCredential:
     from azure.identity.aio import ClientSecretCredential, DefaultAzureCredential, ManagedIdentityCredential
 
     # The credential's own HTTP: bounded, one retry (the hub retries discovery itself), a private CA if set.
