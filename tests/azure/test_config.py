@@ -49,7 +49,10 @@ async def test_managed_identity_and_one_target_per_listed_account() -> None:
     }
     one, two = await targets(config)
     assert (one.name, two.name) == ("one", "second")
-    assert two.url == f"https://management.azure.com/subscriptions/{SUB_B}/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/two"  # fmt: skip
+    assert two.url == (
+        f"https://management.azure.com/subscriptions/{SUB_B}/resourceGroups/rg/providers/"
+        "Microsoft.CognitiveServices/accounts/two"
+    )
     assert type(one.handle.credential).__name__ == "ManagedIdentityCredential"
     assert one.handle.credential is not two.handle.credential, "one credential per target"
 
@@ -62,8 +65,17 @@ async def test_managed_identity_and_one_target_per_listed_account() -> None:
         ({"subscriptions": [SUB_A], "arm_endpoint": "http://arm.example.com"}, "must be https"),
         ({"subscriptions": [SUB_A], "arm_endpoint": "https://u:p@arm.example.com"}, "without credentials"),
         ({"subscriptions": [SUB_A], "credential": "client_secret"}, "needs AZURE_TENANT_ID, AZURE_CLIENT_ID"),
-        ({"subscriptions": [SUB_A, SUB_B], "accounts": [{"resource_group": "rg", "account": "acct"}]}, "names no subscription"),  # fmt: skip
-        ({"subscriptions": [SUB_A], "accounts": [{"resource_group": "r1", "account": "acct"}, {"resource_group": "r2", "account": "acct"}]}, "share the target name"),  # fmt: skip
+        (
+            {"subscriptions": [SUB_A, SUB_B], "accounts": [{"resource_group": "rg", "account": "acct"}]},
+            "names no subscription",
+        ),
+        (
+            {
+                "subscriptions": [SUB_A],
+                "accounts": [{"resource_group": "r1", "account": "acct"}, {"resource_group": "r2", "account": "acct"}],
+            },
+            "share the target name",
+        ),
         ({"subscriptions": [SUB_A], "ptu_hourly_price": {"Standard": 1.0}}, "PTU SKUs"),
         ({"subscriptions": [SUB_A], "regions": ["eastus"]}, "regions: Extra inputs are not permitted"),
     ],
@@ -88,7 +100,11 @@ def test_catalog_keys_follow_the_sku_and_data_zone() -> None:
         return catalog_keys(Endpoint(provider="azure", name="d", sku=sku, region=region, raw=raw))
 
     assert keys("Standard", "eastus") == ["azure/gpt-4o-2024-08-06", "azure/gpt-4o"]
-    assert keys("GlobalStandard", "eastus")[:2] == ["azure/global-standard/gpt-4o-2024-08-06", "azure/global-standard/gpt-4o"]  # fmt: skip
+    assert keys("GlobalStandard", "eastus")[:3] == [
+        "azure/global-standard/gpt-4o-2024-08-06",
+        "azure/global-standard/gpt-4o",
+        "azure/global/gpt-4o-2024-08-06",
+    ]
     assert keys("DataZoneStandard", "swedencentral")[0] == "azure/eu/gpt-4o-2024-08-06"
     assert keys("DataZoneStandard", "eastus2")[0] == "azure/us/gpt-4o-2024-08-06"
     assert [data_zone(r) for r in ("westeurope", "northcentralus", "japaneast")] == ["eu", "us", None]

@@ -28,7 +28,11 @@ class TestAzureContract(ProviderContract):
     def configure(self, monkeypatch: pytest.MonkeyPatch, upstream: FakeUpstream, secret: str) -> bool:
         assert secret == self.entra.secret
         upstream.fail("GET", f"/subscriptions/{SUB_A}/{NAMESPACE}", status=500)
-        for name, value in (("AZURE_TENANT_ID", TENANT), ("AZURE_CLIENT_ID", CLIENT_ID), ("AZURE_CLIENT_SECRET", secret)):
+        for name, value in (
+            ("AZURE_TENANT_ID", TENANT),
+            ("AZURE_CLIENT_ID", CLIENT_ID),
+            ("AZURE_CLIENT_SECRET", secret),
+        ):
             monkeypatch.setenv(name, value)
         monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUB_A)
         monkeypatch.setenv("AZURE_AUTHORITY_HOST", self.entra.url)  # azure-identity's own override

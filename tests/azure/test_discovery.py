@@ -35,10 +35,17 @@ async def test_deployment_becomes_a_model_group_with_the_model_behind_it(arm: Fa
     assert group["mode"] == "chat" and group["max_input_tokens"] == 128000  # azure/global/gpt-4o-2024-08-06
     assert group["input_cost_per_token"] is not None
     assert group["endpoint_url"] == "https://contoso-east.openai.azure.com/openai/deployments/chat"
-    assert group["entities"] == [{"name": "gpt-4o", "version": "2024-08-06", "type": "OpenAI", "external_provider": None}]
+    assert group["entities"] == [
+        {"name": "gpt-4o", "version": "2024-08-06", "type": "OpenAI", "external_provider": None}
+    ]
     [dep] = group["deployments"]
     assert dep["endpoint_name"] == "chat" and dep["target"] == SUB_A
-    assert (dep["region"], dep["account"], dep["sku"], dep["capacity"]) == ("eastus", "contoso-east", "GlobalStandard", 450)
+    assert (dep["region"], dep["account"], dep["sku"], dep["capacity"]) == (
+        "eastus",
+        "contoso-east",
+        "GlobalStandard",
+        450,
+    )
     assert dep["cost_per_hour"] is None
     # The bearer token ARM saw is the one the fake Entra ID issued for ARM's scope.
     assert arm.seen_tokens and set(arm.seen_tokens) <= set(entra.issued)
@@ -105,9 +112,23 @@ async def test_ptu_deployments_are_priced_per_hour_not_per_token(arm: FakeArm, e
 
 async def test_same_deployment_name_across_subscriptions(arm: FakeArm, entra: FakeEntra) -> None:
     a, b = account(SUB_A, "rg", "acct-a", location="swedencentral"), account(SUB_B, "rg", "acct-b")
-    arm.add_account(a, [deployment(a, "chat", "gpt-4o", "2024-08-06"), deployment(a, "embed", "text-embedding-3-large", "1", capabilities={"embeddings": "true"})])  # fmt: skip
-    arm.add_account(b, [deployment(b, "chat", "gpt-4o-mini", "2024-07-18"), deployment(b, "embed", "text-embedding-3-large", "1", capabilities={"embeddings": "true"})])  # fmt: skip
-    [groups] = await get(hub_for(plugin_settings(arm, entra, subscriptions=[SUB_A, SUB_B])), "/public/model_hub?provider=azure")  # fmt: skip
+    arm.add_account(
+        a,
+        [
+            deployment(a, "chat", "gpt-4o", "2024-08-06"),
+            deployment(a, "embed", "text-embedding-3-large", "1", capabilities={"embeddings": "true"}),
+        ],
+    )
+    arm.add_account(
+        b,
+        [
+            deployment(b, "chat", "gpt-4o-mini", "2024-07-18"),
+            deployment(b, "embed", "text-embedding-3-large", "1", capabilities={"embeddings": "true"}),
+        ],
+    )
+    [groups] = await get(
+        hub_for(plugin_settings(arm, entra, subscriptions=[SUB_A, SUB_B])), "/public/model_hub?provider=azure"
+    )
     by_name = {g["model_group"]: g for g in groups}
     # Same model behind "embed" in both: one group, two deployments.
     embed = by_name["azure/embed"]

@@ -6,7 +6,17 @@ import logging
 from typing import Any
 
 import pytest
-from azure_fake import CLIENT_SECRET, NAMESPACE, SUB_A, FakeArm, FakeEntra, account, arm_error, deployment, plugin_settings
+from azure_fake import (
+    CLIENT_SECRET,
+    NAMESPACE,
+    SUB_A,
+    FakeArm,
+    FakeEntra,
+    account,
+    arm_error,
+    deployment,
+    plugin_settings,
+)
 
 import hub_azure
 from hub_core.testing import app_client, make_hub
@@ -76,7 +86,7 @@ async def test_throttled_account_list_is_503_with_retry_after(arm: FakeArm, entr
 
 
 async def test_throttled_once_then_answered_is_retried_in_the_same_refresh(arm: FakeArm, entra: FakeEntra) -> None:
-    good, _ = two_accounts(arm)
+    two_accounts(arm)
     path, seen = f"/subscriptions/{SUB_A}/{NAMESPACE}", []
     normal = arm._lister(lambda: arm.accounts[SUB_A])
 

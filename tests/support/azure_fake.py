@@ -204,7 +204,9 @@ class FakeArm:
     def add_account(self, body: dict[str, Any], deployments: list[dict[str, Any]]) -> None:
         sub = body["id"].split("/")[2]
         self.accounts.setdefault(sub, []).append(body)
-        self.upstream.route("GET", f"/subscriptions/{sub}/{NAMESPACE}", handler=self._lister(lambda: self.accounts[sub]))
+        self.upstream.route(
+            "GET", f"/subscriptions/{sub}/{NAMESPACE}", handler=self._lister(lambda: self.accounts[sub])
+        )
         self.upstream.route("GET", body["id"], handler=self._single(body))
         self.upstream.route("GET", f"{body['id']}/deployments", handler=self._lister(lambda: deployments))
 

@@ -21,7 +21,7 @@ SETTINGS = [
 def provider_info() -> ProviderInfo:
     return ProviderInfo(
         display_name="Azure OpenAI",
-        description="Deployments of Azure OpenAI and Azure AI Foundry resources, listed through Azure Resource Manager.",
+        description="Deployments of Azure OpenAI and Azure AI Foundry resources, listed through Azure Resource Manager",
         homepage="https://learn.microsoft.com/azure/ai-services/openai/",
         settings=SETTINGS,
         catalog_providers=["azure", "azure_text"],

@@ -10,11 +10,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from hub_core import Discovery, Endpoint, ProviderAuthError, ProviderError, Redactor, get_json
-
 from hub_azure.auth import auth_method, bearer, make_credential
 from hub_azure.config import PROVIDER, Account, Settings
 from hub_azure.convert import endpoint
+from hub_core import Discovery, Endpoint, ProviderAuthError, ProviderError, Redactor, get_json
 
 NAMESPACE = "providers/Microsoft.CognitiveServices/accounts"
 KINDS = frozenset({"openai", "aiservices"})  # the account kinds that host OpenAI deployments
@@ -36,7 +35,9 @@ class ArmTarget:
         self.auth_method = auth_method(settings)
         self.redactor = Redactor()
         self.credential = make_credential(settings, self.redactor)  # reused: its token cache lives here
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=settings.ca_bundle) if settings.ca_bundle else True
+        )
         # No redirects: the bearer token goes to the ARM endpoint only.
         self.http = httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False, verify=verify)
         sub = f"{self.arm}/subscriptions/{subscription}"

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from hub_core import ProviderAuthError, ProviderUnavailableError, Redactor
-
 from hub_azure.config import PROVIDER, Settings, fail
 from hub_azure.logs import guard
+from hub_core import ProviderAuthError, ProviderUnavailableError, Redactor
 
 if TYPE_CHECKING:
     from azure.core.credentials_async import AsyncTokenCredential

@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub_core import Endpoint, ServedEntity
-
 from hub_azure.config import PROVIDER, PTU_SKUS
+from hub_core import Endpoint, ServedEntity
 
 OPENAI_ENDPOINT_KEY = "OpenAI Language Model Instance API"
 # ARM's deployment capabilities ("true"/"false" strings) and the LiteLLM mode each implies, first match wins.
@@ -28,7 +27,7 @@ EU_REGIONS = frozenset(
 def api_base(account: dict[str, Any]) -> str:
     """The account's OpenAI data-plane base URL, from ARM (a custom subdomain may differ from the name)."""
     properties = account.get("properties") or {}
-    endpoints = properties.get("endpoints") if isinstance(properties.get("endpoints"), dict) else {}
+    endpoints: dict[str, Any] = properties["endpoints"] if isinstance(properties.get("endpoints"), dict) else {}
     for candidate in (endpoints.get(OPENAI_ENDPOINT_KEY), properties.get("endpoint")):
         if isinstance(candidate, str):
             parts = urlsplit(candidate)
@@ -63,7 +62,9 @@ def endpoint(
     properties = deployment.get("properties") or {}
     model = properties.get("model") or {}
     sku = deployment.get("sku") or {}
-    name, version, fmt = (model.get(k) if isinstance(model.get(k), str) else None for k in ("name", "version", "format"))
+    name, version, fmt = (
+        model.get(k) if isinstance(model.get(k), str) else None for k in ("name", "version", "format")
+    )
     state = properties.get("provisioningState") if isinstance(properties.get("provisioningState"), str) else None
     capabilities = {k: _flag(v) for k, v in (properties.get("capabilities") or {}).items() if isinstance(k, str)}
     sku_name = sku.get("name") if isinstance(sku.get("name"), str) else None

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub_core import Endpoint, ProviderError, Target
-
 from hub_azure.arm import ArmTarget
 from hub_azure.config import PROVIDER, account_subscription, fail, read_settings
+from hub_core import Endpoint, ProviderError, Target
 
 # LiteLLM reads these references in its own process; the hub never holds the values it exports.
 ENTRA_PARAMS = {
