@@ -63,3 +63,12 @@ async def test_entra_mode_and_a_per_account_key(arm: FakeArm, entra: FakeEntra) 
     listed = [{"resource_group": "rg", "account": "contoso", "api_key_env": "CONTOSO_KEY"}]
     keyed = await model_list(plugin_settings(arm, entra, accounts=listed))
     assert {d["litellm_params"]["api_key"] for d in keyed["model_list"]} == {"os.environ/CONTOSO_KEY"}
+
+
+async def test_a_deployment_without_capabilities_is_still_exported(arm: FakeArm, entra: FakeEntra) -> None:
+    parent = account(SUB_A, "rg", "older")
+    arm.add_account(parent, [deployment(parent, "legacy", "gpt-35-turbo", "0125", capabilities={})])
+    body = await model_list(plugin_settings(arm, entra))
+    [item] = body["model_list"]
+    assert item["model_name"] == "azure/legacy"
+    assert item["model_info"]["mode"] == "chat", "the catalog's mode (azure/gpt-35-turbo-0125) fills the gap"

@@ -35,7 +35,7 @@ def targets(config: Mapping[str, Any]) -> list[Target]:
 def litellm_params(endpoint: Endpoint, target: Target) -> dict[str, Any]:
     handle: ArmTarget = target.handle
     settings = handle.settings
-    if not endpoint.mode:
+    if not endpoint.mode and endpoint.capabilities:  # ARM said what it can do, and none of it is LiteLLM's
         raise ProviderError(
             f"Azure deployment {endpoint.name!r}: ARM lists no chat, completion or embeddings capability for it.",
             provider=PROVIDER,
