@@ -141,3 +141,27 @@ async def test_arm_refusing_the_token_is_an_auth_error(arm: FakeArm, entra: Fake
     [listed] = await answers(hub_for(plugin_settings(arm, entra)), ("/public/azure/endpoints",))
     assert listed.status_code == 502
     assert "401" in listed.json()["detail"] and "The access token is invalid." in listed.json()["detail"]
+
+
+async def test_one_account_throttled_is_a_warning_and_all_failing_prefers_the_transient_error(
+    arm: FakeArm, entra: FakeEntra
+) -> None:
+    good, locked = two_accounts(arm)
+    arm.deny(f"{locked['id']}/deployments", 429, "TooManyRequests", "Slow down.", retry_after=60)
+    [listed] = await answers(hub_for(plugin_settings(arm, entra)), ("/public/azure/endpoints",))
+    assert listed.status_code == 200
+    [warning] = listed.json()["warnings"]
+    assert "account 'locked'" in warning and "unavailable (429: Slow down.)" in warning
+    arm.upstream.route("GET", f"{good['id']}/deployments", handler=echo_token)  # now: one 403, one 429
+    [listed] = await answers(hub_for(plugin_settings(arm, entra)), ("/public/azure/endpoints",))
+    assert listed.status_code == 503 and listed.headers["retry-after"] == "60"
+
+
+async def test_entra_id_unreachable_is_a_transient_503(arm: FakeArm, entra: FakeEntra) -> None:
+    two_accounts(arm)
+    config = plugin_settings(arm, entra)
+    entra.stop()  # nothing listens on its port any more
+    [listed] = await answers(hub_for(config), ("/public/azure/endpoints",))
+    assert listed.status_code == 503, listed.text
+    assert "Microsoft Entra ID cannot be reached" in listed.json()["detail"]
+    assert arm.upstream.requests == []

@@ -111,7 +111,8 @@ class ArmTarget:
         results = await asyncio.gather(*(one(a) for a in accounts))
         failures = [(a["name"], r) for a, r in zip(accounts, results) if isinstance(r, ProviderError)]  # noqa: B905
         if failures and len(failures) == len(accounts):
-            raise failures[0][1]  # nothing to show: the target fails (a 429's Retry-After is kept)
+            # Nothing to show: the target fails, with a transient error first so that the hub retries it.
+            raise min((error for _, error in failures), key=lambda error: not error.retryable)
         return Discovery(
             endpoints=[e for r in results if not isinstance(r, ProviderError) for e in r],
             warnings=[f"account {name!r}: {error.message}"[:300] for name, error in failures],
