@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -191,3 +192,28 @@ async def test_unconfigured_serves_the_catalog(monkeypatch: pytest.MonkeyPatch) 
     assert row["status"] == "not_configured"
     names = {g["model_group"] for g in groups}
     assert "azure/gpt-4o" in names and all(g["source"] == "catalog" for g in groups)
+
+
+async def test_the_token_is_refreshed_ahead_of_expiry(
+    arm: FakeArm, entra: FakeEntra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = account(SUB_A, "rg", "acct")
+    arm.add_account(parent, [deployment(parent, "chat", "gpt-4o", "2024-08-06")])
+    real, skew = time.time, [0.0]
+    monkeypatch.setattr(time, "time", lambda: real() + skew[0])  # azure-identity's clock for token lifetimes
+    hub = hub_for(plugin_settings(arm, entra), cache_ttl=0, stale_ttl=0)
+    async with app_client(hub) as client:
+        assert (await client.get("/public/azure/endpoints")).status_code == 200
+        skew[0] = 3599 - 240  # the token (expires_in 3599) still has 4 minutes: inside the 5-minute window
+        assert (await client.get("/public/azure/endpoints")).status_code == 200
+    assert entra.token_calls == 2, "a new token before the old one expired"
+    assert arm.seen_tokens[-1] == entra.issued[1] and arm.seen_tokens[0] == entra.issued[0]
+
+
+async def test_the_provider_facet_names_azure(arm: FakeArm, entra: FakeEntra) -> None:
+    parent = account(SUB_A, "rg", "acct")
+    arm.add_account(parent, [deployment(parent, "chat", "gpt-4o", "2024-08-06")])
+    hub = hub_for(plugin_settings(arm, entra))
+    facet, providers = await get(hub, "/public/v1/model_hub/providers", "/public/providers")
+    assert facet["data"] == ["azure"] and facet["meta"]["labels"] == {"azure": "Azure OpenAI"}
+    assert [p["display_name"] for p in providers if p["name"] == "azure"] == ["Azure OpenAI"]
