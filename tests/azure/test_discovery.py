@@ -217,3 +217,28 @@ async def test_the_provider_facet_names_azure(arm: FakeArm, entra: FakeEntra) ->
     facet, providers = await get(hub, "/public/v1/model_hub/providers", "/public/providers")
     assert facet["data"] == ["azure"] and facet["meta"]["labels"] == {"azure": "Azure OpenAI"}
     assert [p["display_name"] for p in providers if p["name"] == "azure"] == ["Azure OpenAI"]
+
+
+async def test_token_limits_listed_among_capabilities_win_over_the_catalog(arm: FakeArm, entra: FakeEntra) -> None:
+    parent = account(SUB_A, "rg", "acct")
+    caps = {"chatCompletion": "true", "area": "US", "maxContextToken": "64000", "maxOutputToken": "4096"}
+    arm.add_account(parent, [deployment(parent, "chat", "gpt-4o", "2024-08-06", capabilities=caps)])
+    listed, groups = await get(
+        hub_for(plugin_settings(arm, entra)), "/public/azure/endpoints", "/public/model_hub?provider=azure"
+    )
+    assert listed["endpoints"][0]["capabilities"] == {"chatCompletion": True}
+    [group] = groups
+    assert (group["max_input_tokens"], group["max_output_tokens"]) == (64000, 4096)
+    assert group["input_cost_per_token"] == 2.5e-06, "prices still come from the catalog"
+
+
+async def test_a_deployment_that_strays_from_the_api_is_shown_unavailable(arm: FakeArm, entra: FakeEntra) -> None:
+    parent = account(SUB_A, "rg", "acct")
+    odd = {"id": f"{parent['id']}/deployments/odd", "name": "odd", "sku": "S0", "properties": ["not", "an", "object"]}
+    arm.add_account(parent, [odd, deployment(parent, "fine", "gpt-4o", "2024-08-06")])
+    [listed] = await get(hub_for(plugin_settings(arm, entra)), "/public/azure/endpoints")
+    by_name = {e["name"]: e for e in listed["endpoints"]}
+    assert by_name["fine"]["available"] is True
+    assert by_name["odd"]["available"] is False
+    assert by_name["odd"]["state_reason"] == "provisioningState is missing"
+    assert by_name["odd"]["model"] is None and by_name["odd"]["sku"] is None

@@ -46,6 +46,7 @@ def to_model_group(endpoint: Endpoint, catalog: Any) -> ModelGroup:
 
     fields = dict(catalog.fields(*catalog_keys(endpoint))) if catalog is not None else {}
     fields["mode"] = endpoint.mode or fields.get("mode")
+    fields.update(endpoint.raw.get("limits", {}))  # what ARM says this deployment accepts wins over the catalog
     if endpoint.served_by == "provisioned":  # PTUs are paid per hour, whatever the tokens
         fields["input_cost_per_token"] = fields["output_cost_per_token"] = None
     return live_model_group(endpoint, model_group=f"{PROVIDER}/{endpoint.name}", providers=[PROVIDER], **fields)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from hub_azure.config import PROVIDER, PTU_SKUS
+from hub_azure.config import PROVIDER, PTU_SKUS, Settings
 from hub_core import Endpoint, ServedEntity
 
 OPENAI_ENDPOINT_KEY = "OpenAI Language Model Instance API"
@@ -26,8 +26,8 @@ EU_REGIONS = frozenset(
 
 def api_base(account: dict[str, Any]) -> str:
     """The account's OpenAI data-plane base URL, from ARM (a custom subdomain may differ from the name)."""
-    properties = account.get("properties") or {}
-    endpoints: dict[str, Any] = properties["endpoints"] if isinstance(properties.get("endpoints"), dict) else {}
+    properties = _obj(account.get("properties"))
+    endpoints = _obj(properties.get("endpoints"))
     for candidate in (endpoints.get(OPENAI_ENDPOINT_KEY), properties.get("endpoint")):
         if isinstance(candidate, str):
             parts = urlsplit(candidate)
@@ -35,6 +35,15 @@ def api_base(account: dict[str, Any]) -> str:
                 return f"https://{parts.netloc}"
     subdomain = properties.get("customSubDomainName") or account.get("name")
     return f"https://{subdomain}.openai.azure.com"
+
+
+# Token limits some deployments list among their capabilities, as strings of digits.
+LIMITS = (("maxContextToken", "max_input_tokens"), ("maxOutputToken", "max_output_tokens"))
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A JSON object, or an empty one for anything else (a payload that strays from the API)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _flag(value: Any) -> bool:
@@ -56,21 +65,23 @@ def resource_group(resource_id: str) -> str | None:
 
 
 def endpoint(
-    deployment: dict[str, Any], account: dict[str, Any], *, target: str, target_url: str | None, settings: Any
+    deployment: dict[str, Any], account: dict[str, Any], *, target: str, target_url: str | None, settings: Settings
 ) -> Endpoint:
     """One deployment: its name is what callers use; the model behind it is kept apart in ``model``."""
-    properties = deployment.get("properties") or {}
-    model = properties.get("model") or {}
-    sku = deployment.get("sku") or {}
+    properties, sku = _obj(deployment.get("properties")), _obj(deployment.get("sku"))
+    model = _obj(properties.get("model"))
     name, version, fmt = (
         model.get(k) if isinstance(model.get(k), str) else None for k in ("name", "version", "format")
     )
     state = properties.get("provisioningState") if isinstance(properties.get("provisioningState"), str) else None
-    capabilities = {k: _flag(v) for k, v in (properties.get("capabilities") or {}).items() if isinstance(k, str)}
+    listed = _obj(properties.get("capabilities"))
+    # Flags ("true"/"false") become capabilities; numbers (maxContextToken, ...) are token limits.
+    capabilities = {k: _flag(v) for k, v in listed.items() if str(v).lower() in ("true", "false")}
+    limits = {field: int(listed[key]) for key, field in LIMITS if str(listed.get(key, "")).isdigit()}
     sku_name = sku.get("name") if isinstance(sku.get("name"), str) else None
     capacity = sku.get("capacity") if isinstance(sku.get("capacity"), int) else None
     base = api_base(account)
-    system = deployment.get("systemData") or {}
+    system = _obj(deployment.get("systemData"))
     per_ptu = settings.ptu_hourly_price.get(sku_name) if sku_name in PTU_SKUS else None
     return Endpoint(
         provider=PROVIDER,
@@ -101,6 +112,7 @@ def endpoint(
             "kind": account.get("kind"),
             "resource_group": resource_group(str(account.get("id", ""))),
             "location": account.get("location"),
+            "limits": limits,
         },
     )
 
