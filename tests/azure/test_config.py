@@ -77,6 +77,10 @@ async def test_managed_identity_and_one_target_per_listed_account() -> None:
             "share the target name",
         ),
         ({"subscriptions": [SUB_A], "ptu_hourly_price": {"Standard": 1.0}}, "PTU SKUs"),
+        (
+            {"subscriptions": [SUB_A], "ca_bundle": "/nonexistent/ca.pem"},
+            "ca_bundle: Value error, must name a readable",
+        ),
         ({"subscriptions": [SUB_A], "regions": ["eastus"]}, "regions: Extra inputs are not permitted"),
     ],
 )

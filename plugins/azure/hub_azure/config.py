@@ -74,6 +74,13 @@ class Settings(BaseModel):
             raise ValueError("must be https (plain http only to a loopback address, for tests)")
         return value.rstrip("/")
 
+    @field_validator("ca_bundle")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        if value is not None and not os.access(value, os.R_OK):
+            raise ValueError("must name a readable PEM file")
+        return value
+
     @field_validator("ptu_hourly_price")
     @classmethod
     def _ptu_skus(cls, prices: dict[str, float]) -> dict[str, float]:

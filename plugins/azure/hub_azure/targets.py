@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub_azure.arm import ArmTarget
-from hub_azure.config import PROVIDER, account_subscription, fail, read_settings
+from hub_azure.config import PROVIDER, Account, account_subscription, fail, read_settings
 from hub_core import Endpoint, ProviderError, Target
 
 # LiteLLM reads these references in its own process; the hub never holds the values it exports.
@@ -20,15 +20,13 @@ ENTRA_PARAMS = {
 def targets(config: Mapping[str, Any]) -> list[Target]:
     """No subscription and no account configured: ``[]``, so the hub serves the catalog."""
     settings = read_settings(config)
-    if settings.accounts:
-        handles = [
-            ArmTarget(settings, a.name or a.account, account_subscription(settings, a), a) for a in settings.accounts
-        ]
-    else:
-        handles = [ArmTarget(settings, sub, sub) for sub in settings.subscriptions]
-    names = [h.name for h in handles]
-    if len(set(names)) != len(names):
+    specs: list[tuple[str, str, Account | None]] = [
+        (a.name or a.account, account_subscription(settings, a), a) for a in settings.accounts
+    ] or [(sub, sub, None) for sub in settings.subscriptions]
+    names = [name for name, _, _ in specs]
+    if len(set(names)) != len(names):  # checked before any credential or client exists
         raise fail(f"two accounts share the target name in {names}; give one a unique name = '...'.")
+    handles = [ArmTarget(settings, name, sub, account) for name, sub, account in specs]
     return [Target(name=h.name, url=h.url, auth_method=h.auth_method, handle=h) for h in handles]
 
 
