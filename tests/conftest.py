@@ -7,7 +7,7 @@ import pytest
 
 from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
-ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "OPENAI_COMPATIBLE_")
+ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "OPENAI_COMPATIBLE_", "AZURE_", "IDENTITY_", "MSI_")
 
 # tests/litellm needs litellm[proxy]; `tox -e litellm` installs it and sets HUB_TEST_LITELLM.
 collect_ignore = [] if os.environ.get("HUB_TEST_LITELLM") else ["litellm"]
@@ -15,7 +15,7 @@ collect_ignore = [] if os.environ.get("HUB_TEST_LITELLM") else ["litellm"]
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """No test sees the developer's hub, Databricks or OpenAI-compatible settings, or their ~/.databrickscfg."""
+    """No test sees the developer's hub, Databricks, OpenAI-compatible or Azure settings, or their ~/.databrickscfg."""
     for name in list(os.environ):
         if name.startswith(ISOLATED_PREFIXES):
             monkeypatch.delenv(name, raising=False)

@@ -53,6 +53,9 @@ def test_installed_plugins_are_found_through_entry_points(extra_site, tmp_path):
     assert rows["openai_compatible"]["distribution"] == "hub-openai-compatible"
     assert rows["openai_compatible"]["version"] == "0.1.0"
     assert rows["openai_compatible"]["status"] == "not_configured"
+    assert rows["azure"]["distribution"] == "hub-azure"
+    assert rows["azure"]["version"] == "0.1.0"
+    assert rows["azure"]["status"] == "not_configured"
     assert rows["broken"]["status"] == "failed_to_load"
     assert rows["broken"]["distribution"] == "hub-broken-example"
     assert "broken on purpose" in rows["broken"]["message"]
