@@ -1,4 +1,4 @@
-"""hub-azure passes the hub_core.testing contract suite, against the fake Entra ID and an ARM answering 500."""
+"""hub-azure passes the hub_core.testing contract suite, against the fake Entra ID and a fake ARM."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azure_fake import CLIENT_ID, NAMESPACE, SUB_A, TENANT, FakeEntra, certificate
+from azure_fake import CLIENT_ID, SUB_A, TENANT, FakeArm, FakeEntra, account, certificate, deployment
 
 import hub_azure
 from hub_core.testing import FakeUpstream
@@ -27,7 +27,9 @@ class TestAzureContract(ProviderContract):
 
     def configure(self, monkeypatch: pytest.MonkeyPatch, upstream: FakeUpstream, secret: str) -> bool:
         assert secret == self.entra.secret
-        upstream.fail("GET", f"/subscriptions/{SUB_A}/{NAMESPACE}", status=500)
+        arm = FakeArm(upstream, entra=self.entra)
+        parent = account(SUB_A, "rg", "contract-aoai")
+        arm.add_account(parent, [deployment(parent, "chat", "gpt-4o", "2024-08-06")])
         for name, value in (
             ("AZURE_TENANT_ID", TENANT),
             ("AZURE_CLIENT_ID", CLIENT_ID),
