@@ -61,8 +61,14 @@ def test_hook_has_a_test(name: str) -> None:
 
 # -- the field reference ("The models: field reference") --------------------------------------
 
-REFERENCED_MODELS = [models.Target, models.Endpoint, models.ServedEntity, models.Discovery, models.ModelGroup]
-REFERENCED_MODELS.append(models.Deployment)
+REFERENCED_MODELS: list[type[BaseModel]] = [
+    models.Target,
+    models.Endpoint,
+    models.ServedEntity,
+    models.Discovery,
+    models.ModelGroup,
+    models.Deployment,
+]
 ROW = re.compile(r"^\| `(\w+)` \| (.+?) \| (.+?) \| (.+) \|$")
 
 
@@ -97,7 +103,8 @@ def test_every_model_field_is_in_the_reference_with_its_default(model: type[Base
     assert not missing, f"{PLUGINS_DOC.name}, ### `{model.__name__}`: no row for {missing}"
     stale = sorted(set(documented) - set(fields))
     assert not stale, f"{PLUGINS_DOC.name}, ### `{model.__name__}` documents fields it no longer has: {stale}"
-    wrong = {n: (documented[n], expected_default(model, n)) for n in fields if documented[n] != expected_default(model, n)}
+    actual = {name: expected_default(model, name) for name in fields}
+    wrong = {name: (documented[name], actual[name]) for name in fields if documented[name] != actual[name]}
     assert not wrong, f"{PLUGINS_DOC.name}, ### `{model.__name__}`: (documented, actual) defaults {wrong}"
 
 
