@@ -357,7 +357,15 @@ class DiscoveryCache(Generic[T]):
         self._failures.pop(key, None)
         if self.shared is not None and self.codec is not None:
             ttl = self.policy.ttl + self.policy.stale_ttl
-            payload = await asyncio.to_thread(without_gc, self.codec.encode, value)
+            try:
+                payload = await asyncio.to_thread(without_gc, self.codec.encode, value)
+            except (TypeError, ValueError) as error:  # served here, never shared: replicas refresh for themselves
+                logger.error(
+                    "%s cannot be shared through Redis: %s. Keep each endpoint's raw payload to JSON types.",
+                    _described(key),
+                    error,
+                )
+                return entry
             await self._shared_call(self.shared.put(key, entry.fetched_at, payload, ttl), key, "put")
         return entry
 
