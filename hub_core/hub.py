@@ -25,9 +25,11 @@ from hub_core.cache import Cached, CachePolicy, DiscoveryCache
 from hub_core.catalog import Catalog, catalog_fields
 from hub_core.dispatch import Converter
 from hub_core.errors import (
+    AllProvidersFailedError,
     HubError,
-    NotFoundError,
     ProviderConfigError,
+    ProviderDisabledError,
+    ProviderFailedToLoadError,
     ProviderUnavailableError,
     UnknownProviderError,
 )
@@ -55,21 +57,6 @@ logger = logging.getLogger("hub_core.hub")
 MODEL_GROUPS = TypeAdapter(list[ModelGroup])
 ENDPOINTS = TypeAdapter(list[Endpoint])
 T = TypeVar("T")
-
-
-class ProviderDisabledError(NotFoundError):
-    slug = "provider-disabled"
-    title = "Provider disabled"
-
-
-class ProviderFailedToLoadError(ProviderUnavailableError):
-    slug = "provider-failed-to-load"
-    title = "Provider failed to load"
-
-
-class AllProvidersFailedError(ProviderUnavailableError):
-    slug = "all-providers-failed"
-    title = "Every provider failed"
 
 
 class ViewList(list["ProviderView"]):

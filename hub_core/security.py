@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Request
 from pydantic import SecretStr
 
-from hub_core.errors import PROBLEM_MEDIA_TYPE, BadRequestError, HubError
+from hub_core.errors import PROBLEM_MEDIA_TYPE, CredentialInQueryError, UnauthorizedError
 from hub_core.settings import HubSettings, SettingsError
 
 # Query parameters that name credentials or an upstream. The design this project replaces
@@ -44,22 +44,6 @@ SECURITY_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _problem("Bad request: an invalid parameter, or a credential or upstream URL in the query string"),
     401: _problem("A hub API key is required (HUB_API_KEYS is set) and none or a wrong one was sent"),
 }
-
-
-class CredentialInQueryError(BadRequestError):
-    slug = "credential-in-query"
-    title = "Credentials and upstream URLs are never accepted in URLs"
-
-
-class UnauthorizedError(HubError):
-    slug = "unauthorized"
-    title = "Unauthorized"
-    status = 401
-
-    def __init__(self) -> None:
-        # One message for a missing and a wrong key: the answer tells a caller nothing about the keys.
-        super().__init__("This route needs a hub API key: send the header 'Authorization: Bearer <key>'.")
-        self.headers["WWW-Authenticate"] = "Bearer"
 
 
 def _normalise_name(name: str) -> str:

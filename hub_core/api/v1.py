@@ -36,7 +36,14 @@ from starlette.responses import Response
 from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
 from hub_core.api.public import cached_response
-from hub_core.errors import BadRequestError
+from hub_core.errors import (
+    DuplicateParameterError,
+    DuplicateSortFieldError,
+    InvalidParameterError,
+    InvalidSortFieldError,
+    UnknownParameterError,
+    UnsupportedFilterOperatorError,
+)
 from hub_core.gcpause import without_gc
 from hub_core.hub import MODEL_GROUPS, Hub, ProviderView
 from hub_core.models import UNKNOWN_MODE, ModelGroup, Source
@@ -113,45 +120,6 @@ PROBLEM_RESPONSES = problem_responses(
 
 router = APIRouter(tags=["v1"], responses=PROBLEM_RESPONSES)
 """Mounted at ``include_hub``'s ``prefix`` (default ``/public``): ``/public/v1/model_hub``."""
-
-
-# -- errors -----------------------------------------------------------------------------------
-
-
-class InvalidParameterError(BadRequestError):
-    """A query parameter's value is wrong; ``parameter`` names it (same type as FastAPI's own 400s)."""
-
-    slug = "invalid-parameter"
-    title = "Invalid request parameter"
-
-    def __init__(self, parameter: str, message: str, **extra: Any) -> None:
-        super().__init__(f"Invalid value for {parameter}: {message}", parameter=parameter, **extra)
-        self.parameter = parameter
-
-
-class UnknownParameterError(BadRequestError):
-    slug = "unknown-query-parameter"
-    title = "Unknown query parameter"
-
-
-class DuplicateParameterError(BadRequestError):
-    slug = "duplicate-query-parameter"
-    title = "Duplicate query parameter"
-
-
-class InvalidSortFieldError(InvalidParameterError):
-    slug = "invalid-sort-field"
-    title = "Invalid sort field"
-
-
-class DuplicateSortFieldError(InvalidParameterError):
-    slug = "duplicate-sort-field"
-    title = "Duplicate sort field"
-
-
-class UnsupportedFilterOperatorError(InvalidParameterError):
-    slug = "unsupported-filter-operator"
-    title = "Unsupported filter operator"
 
 
 _SHOWABLE_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
