@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hub_databricks
 from databricks_hubs import CALLERS_ON
 
 import hub_core
+import hub_databricks
 from hub_core.app import create_app
 from hub_core.testing import make_hub
 
