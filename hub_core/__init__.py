@@ -3,7 +3,8 @@
 What plugins may import lives here: the ``hookimpl`` marker, the models, the errors,
 ``Catalog``, helpers for upstream calls (``get_json``, ``error_for_status``,
 ``secret_from_env``) and, for ``provider_routes``, ``HubDep`` (a FastAPI dependency that
-reaches the hub) and ``cached_response`` (freshness headers and 304s).
+reaches the hub), ``cached_response`` (freshness headers and 304s) and ``problem_responses``
+(documenting a route's problem+json errors).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from hub_core.workers import DaemonWorkers, WorkersBusyError
 if TYPE_CHECKING:
     from hub_core.api.bodies import body_schema, json_body
     from hub_core.api.deps import HubDep
+    from hub_core.api.problems import problem_responses
     from hub_core.api.public import cached_response
     from hub_core.catalog import CAPABILITY_FLAGS, Catalog
     from hub_core.http import get_json
@@ -83,6 +85,7 @@ __all__ = [
     "hookimpl",
     "json_body",
     "live_model_group",
+    "problem_responses",
     "retry_after_seconds",
     "secret_from_env",
     "without_gc",
@@ -96,6 +99,7 @@ _LAZY = {
     "cached_response": "hub_core.api.public",
     "get_json": "hub_core.http",
     "json_body": "hub_core.api.bodies",
+    "problem_responses": "hub_core.api.problems",
 }
 
 

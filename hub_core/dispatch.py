@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 from pluggy._callers import _multicall
 
-from hub_core.errors import HubError, ProviderConfigError, ProviderError, ProviderUnavailableError
+from hub_core.errors import HookTypeError, HubError, ProviderConfigError, ProviderError, ProviderUnavailableError
 from hub_core.models import Discovery, Endpoint, ProviderInfo, Target
 from hub_core.workers import DaemonWorkers, WorkersBusyError
 
@@ -31,13 +31,6 @@ Converter = Callable[[Endpoint, "Catalog", "Target | None"], Any]
 
 DEFAULT_THREADS = 4
 MAX_WAITING = 64
-
-
-class HookTypeError(ProviderError, TypeError):
-    """A hookimpl returned something its spec does not allow."""
-
-    slug = "provider-hook-type"
-    title = "Provider returned the wrong type"
 
 
 class ProviderHooks:

@@ -129,3 +129,83 @@ class PluginLoadError(HubError):
 class DuplicateProviderError(PluginLoadError):
     slug = "duplicate-provider"
     title = "Two plugins claim one provider name"
+
+
+# -- the hub's providers ----------------------------------------------------------------
+
+
+class ProviderDisabledError(NotFoundError):
+    slug = "provider-disabled"
+    title = "Provider disabled"
+
+
+class ProviderFailedToLoadError(ProviderUnavailableError):
+    slug = "provider-failed-to-load"
+    title = "Provider failed to load"
+
+
+class AllProvidersFailedError(ProviderUnavailableError):
+    slug = "all-providers-failed"
+    title = "Every provider failed"
+
+
+class HookTypeError(ProviderError, TypeError):
+    """A hookimpl returned something its spec does not allow."""
+
+    slug = "provider-hook-type"
+    title = "Provider returned the wrong type"
+
+
+# -- requests -------------------------------------------------------------------------
+
+
+class InvalidParameterError(BadRequestError):
+    """A query parameter's value is wrong; ``parameter`` names it (same type as FastAPI's own 400s)."""
+
+    slug = "invalid-parameter"
+    title = "Invalid request parameter"
+
+    def __init__(self, parameter: str, message: str, **extra: Any) -> None:
+        super().__init__(f"Invalid value for {parameter}: {message}", parameter=parameter, **extra)
+        self.parameter = parameter
+
+
+class UnknownParameterError(BadRequestError):
+    slug = "unknown-query-parameter"
+    title = "Unknown query parameter"
+
+
+class DuplicateParameterError(BadRequestError):
+    slug = "duplicate-query-parameter"
+    title = "Duplicate query parameter"
+
+
+class InvalidSortFieldError(InvalidParameterError):
+    slug = "invalid-sort-field"
+    title = "Invalid sort field"
+
+
+class DuplicateSortFieldError(InvalidParameterError):
+    slug = "duplicate-sort-field"
+    title = "Duplicate sort field"
+
+
+class UnsupportedFilterOperatorError(InvalidParameterError):
+    slug = "unsupported-filter-operator"
+    title = "Unsupported filter operator"
+
+
+class CredentialInQueryError(BadRequestError):
+    slug = "credential-in-query"
+    title = "Credentials and upstream URLs are never accepted in URLs"
+
+
+class UnauthorizedError(HubError):
+    slug = "unauthorized"
+    title = "Unauthorized"
+    status = 401
+
+    def __init__(self) -> None:
+        # One message for a missing and a wrong key: the answer tells a caller nothing about the keys.
+        super().__init__("This route needs a hub API key: send the header 'Authorization: Bearer <key>'.")
+        self.headers["WWW-Authenticate"] = "Bearer"

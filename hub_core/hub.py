@@ -26,9 +26,10 @@ from hub_core.catalog import Catalog
 from hub_core.codec import CHUNK, DiscoveryCodec
 from hub_core.conversion import convert_endpoints
 from hub_core.errors import (
+    AllProvidersFailedError,
     HubError,
-    NotFoundError,
-    ProviderUnavailableError,
+    ProviderDisabledError,
+    ProviderFailedToLoadError,
     UnknownProviderError,
 )
 from hub_core.freshness import Freshness, header_safe
@@ -54,21 +55,6 @@ logger = logging.getLogger("hub_core.hub")
 MODEL_GROUPS = TypeAdapter(list[ModelGroup])
 ENDPOINTS = TypeAdapter(list[Endpoint])
 T = TypeVar("T")
-
-
-class ProviderDisabledError(NotFoundError):
-    slug = "provider-disabled"
-    title = "Provider disabled"
-
-
-class ProviderFailedToLoadError(ProviderUnavailableError):
-    slug = "provider-failed-to-load"
-    title = "Provider failed to load"
-
-
-class AllProvidersFailedError(ProviderUnavailableError):
-    slug = "all-providers-failed"
-    title = "Every provider failed"
 
 
 class ViewList(list["ProviderView"]):

@@ -11,12 +11,12 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from fastapi import Request
 from pydantic import SecretStr
 
-from hub_core.errors import PROBLEM_MEDIA_TYPE, BadRequestError, HubError
+from hub_core.api.problems import problem_responses
+from hub_core.errors import CredentialInQueryError, UnauthorizedError
 from hub_core.settings import HubSettings, SettingsError
 
 # Query parameters that name credentials or an upstream. The design this project replaces
@@ -35,31 +35,13 @@ MODEL_HUB_PATHS = frozenset({"/public/model_hub", "/public/v1/model_hub"})
 MODEL_HUB_PREFIXES = ("/public/v1/model_hub/",)
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
-
-
 # Errors every hub route may answer with, for the OpenAPI schema (added by build_router).
-SECURITY_PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem("Bad request: an invalid parameter, or a credential or upstream URL in the query string"),
-    401: _problem("A hub API key is required (HUB_API_KEYS is set) and none or a wrong one was sent"),
-}
-
-
-class CredentialInQueryError(BadRequestError):
-    slug = "credential-in-query"
-    title = "Credentials and upstream URLs are never accepted in URLs"
-
-
-class UnauthorizedError(HubError):
-    slug = "unauthorized"
-    title = "Unauthorized"
-    status = 401
-
-    def __init__(self) -> None:
-        # One message for a missing and a wrong key: the answer tells a caller nothing about the keys.
-        super().__init__("This route needs a hub API key: send the header 'Authorization: Bearer <key>'.")
-        self.headers["WWW-Authenticate"] = "Bearer"
+SECURITY_PROBLEM_RESPONSES = problem_responses(
+    {
+        400: "Bad request: an invalid parameter, or a credential or upstream URL in the query string",
+        401: "A hub API key is required (HUB_API_KEYS is set) and none or a wrong one was sent",
+    }
+)
 
 
 def _normalise_name(name: str) -> str:

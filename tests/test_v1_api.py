@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 import hub_databricks
 from hub_core import Endpoint, ModelGroup, ProviderInfo, Target, hookimpl
-from hub_core.api.v1 import InvalidParameterError, parse_facet_query, parse_list_query, sort_rows
+from hub_core.browse import parse_facet_query, parse_list_query, sort_rows
 from hub_core.catalog import Catalog
-from hub_core.errors import BadRequestError
+from hub_core.errors import BadRequestError, InvalidParameterError
 from hub_core.testing import app_client, make_hub
 from hub_databricks.testing import FakeWorkspace, rich_workspace
 

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub_core.api.accept_encoding import choose_coding
+from hub_core.api.conditional import etag_matches, joined
 from hub_core.api.public import PROVIDER_NAME, send_sliced
 from hub_core.errors import HubError
 from hub_core.hub import Hub
@@ -88,8 +89,8 @@ class ModelHubFastPath:
             headers["Content-Encoding"] = coding
             if etag is not None:  # a distinct ETag per encoding: caches never mix the bodies
                 etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'
-        if_none_match = _header(scope, b"if-none-match")
-        fresh = etag is not None and if_none_match and (etag in if_none_match or if_none_match.strip() == "*")
+        if_none_match = joined(value.decode("latin-1") for key, value in scope["headers"] if key == b"if-none-match")
+        fresh = etag is not None and etag_matches(if_none_match, etag)
         status = 304 if fresh else 200
         raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         if status == 200:

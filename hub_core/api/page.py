@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
 
+from hub_core.api.conditional import etag_matches, joined
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX
 from hub_core.errors import NotFoundError
 
@@ -70,7 +71,7 @@ def asset(name: str) -> Asset | None:
 def _send(request: Request, found: Asset, body: bytes | None = None, etag: str | None = None) -> Response:
     etag = etag or found.etag
     headers = {**SECURITY_HEADERS, "ETag": etag, "Cache-Control": "no-cache"}
-    if etag in request.headers.get("if-none-match", ""):
+    if etag_matches(joined(request.headers.getlist("if-none-match")), etag):
         return Response(status_code=304, headers=headers)
     return Response(body if body is not None else found.body, media_type=found.media_type, headers=headers)
 

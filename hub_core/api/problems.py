@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -22,8 +22,12 @@ logger = logging.getLogger("hub_core.api")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` declaring problem+json bodies for these statuses."""
+def problem_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring problem+json bodies for these statuses, in this order.
+
+    The one place the hub's routes, its guards and plugins' ``provider_routes`` document their
+    errors: ``APIRouter(responses=problem_responses({404: "No such thing"}))``.
+    """
     return {
         status: {"description": text, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
         for status, text in descriptions.items()

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from hub_core.api.conditional import etag_matches, joined
 from hub_core.api.deps import HubDep
 from hub_core.api.problems import problem_responses
 from hub_core.freshness import Freshness
@@ -59,16 +60,9 @@ def cached_response(request: Request, body: bytes, freshness: Freshness) -> Resp
     """The body with freshness headers, or 304 when the client already has this version."""
     headers = freshness.headers()
     etag = headers.get("ETag")  # none on an answer that left a failing provider out
-    if etag is not None and _matches(request.headers.get("if-none-match"), etag):
+    if etag is not None and etag_matches(joined(request.headers.getlist("if-none-match")), etag):
         return Response(status_code=304, headers=headers)
     return JSONBytes(body, headers=headers)
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag in tags
 
 
 @router.get("/providers", response_model=list[ProviderStatus], summary="Installed providers and their status")

@@ -16,7 +16,7 @@ import pytest
 
 from hub_core import Deployment, Discovery, Endpoint, ServedEntity
 from hub_core.api.public import SLICE, JSONBytes
-from hub_core.api.v1 import parse_list_query, sort_rows, wire_mode
+from hub_core.browse import parse_list_query, sort_rows, wire_mode
 from hub_core.codec import CHUNK, DiscoveryCodec
 from hub_core.hub import ENDPOINTS, MODEL_GROUPS, dump_in_chunks
 from hub_core.testing import app_client
@@ -207,7 +207,7 @@ async def test_deployments_built_without_validation_are_what_validation_builds(b
 
 
 async def test_every_large_body_is_built_off_the_event_loop_thread(big: FakeWorkspace, monkeypatch) -> None:
-    import hub_core.api.v1 as v1
+    import hub_core.browse as browse
     import hub_core.hub as hub_module
     import hub_databricks.routes as routes
 
@@ -221,8 +221,8 @@ async def test_every_large_body_is_built_off_the_event_loop_thread(big: FakeWork
         return wrapper
 
     monkeypatch.setattr(routes, "legacy_items", recorded("legacy", routes.legacy_items))
-    monkeypatch.setattr(v1, "select", recorded("select", v1.select))
-    monkeypatch.setattr(v1, "count_facet", recorded("facet", v1.count_facet))
+    monkeypatch.setattr(browse, "select", recorded("select", browse.select))
+    monkeypatch.setattr(browse, "count_facet", recorded("facet", browse.count_facet))
     monkeypatch.setattr(hub_module, "dump_in_chunks", recorded("dump", hub_module.dump_in_chunks))
     async with app_client(databricks_hub()) as client:
         for path in [

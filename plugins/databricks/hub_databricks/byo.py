@@ -42,13 +42,13 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 
 from hub_core import (
-    PROBLEM_MEDIA_TYPE,
     Endpoint,
     EndpointList,
     HubDep,
     HubError,
     ProviderError,
     ProviderUnavailableError,
+    problem_responses,
 )
 from hub_databricks.client import WorkspaceClient
 from hub_databricks.config import PROVIDER, WorkspaceConfig, caller_settings, max_endpoints, max_response_bytes
@@ -93,17 +93,15 @@ class CallerHostUnresolvableError(ProviderError):
     title = "The workspace host does not resolve"
 
 
-def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": {"type": "object"}}}}
-
-
-RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem("The body is not one of the two credential shapes"),
-    413: _problem("The body is larger than any valid credentials (16 KiB)"),
-    403: _problem("Caller credentials are off (HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS), or the host is refused"),
-    502: _problem("The workspace rejected the credentials, failed, or its host does not resolve"),
-    503: _problem("The workspace did not answer in time, or is rate limiting"),
-}
+RESPONSES = problem_responses(
+    {
+        400: "The body is not one of the two credential shapes",
+        413: "The body is larger than any valid credentials (16 KiB)",
+        403: "Caller credentials are off (HUB_DATABRICKS_ALLOW_CALLER_CREDENTIALS), or the host is refused",
+        502: "The workspace rejected the credentials, failed, or its host does not resolve",
+        503: "The workspace did not answer in time, or is rate limiting",
+    }
+)
 
 
 # -- the request body -----------------------------------------------------------------------------
