@@ -1,7 +1,8 @@
 """The fake's payloads, and the fields the plugin reads, against the 2024-10-01 field lists.
 
-cognitiveservices_2024-10-01.json was written by hand from Microsoft's REST reference, not
-downloaded (no network to GitHub here); see its "about".
+cognitiveservices_2024-10-01.json is transcribed from Azure/azure-rest-api-specs (the
+Microsoft.CognitiveServices 2024-10-01 Swagger and ARM common-types); its "sources" give the
+commits. Only the Entra ID token shapes there are hand-written.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ def faults(value: Any, kind: Any, where: str = "$") -> list[str]:
         if not isinstance(value, list):
             return [f"{where}: expected an array"]
         return [f for i, item in enumerate(value) for f in faults(item, kind[0], f"{where}[{i}]")]
-    if kind == "map<string>":
-        ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-        return [] if ok else [f"{where}: expected a map of strings"]
+    if isinstance(kind, dict):  # {"enum": [...]}: a string from the list
+        return [] if value in kind["enum"] else [f"{where}: {value!r} is not one of {kind['enum']}"]
+    if kind.startswith("map<"):
+        if not isinstance(value, dict):
+            return [f"{where}: expected a map"]
+        return [f for k, item in value.items() for f in faults(item, kind[4:-1], f"{where}[{k!r}]")]
     if kind in SCALARS:
         ok = isinstance(value, SCALARS[kind]) and not (kind in ("integer", "number") and isinstance(value, bool))
         return [] if ok else [f"{where}: expected {kind}"]
