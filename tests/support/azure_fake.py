@@ -210,6 +210,10 @@ class FakeArm:
         self.upstream.route("GET", body["id"], handler=self._single(body))
         self.upstream.route("GET", f"{body['id']}/deployments", handler=self._lister(lambda: deployments))
 
+    def list_accounts(self, sub: str, bodies: list[dict[str, Any]]) -> None:
+        """Serve ``bodies`` as subscription ``sub``'s account list as they are (their ids may name another one)."""
+        self.upstream.route("GET", f"/subscriptions/{sub}/{NAMESPACE}", handler=self._lister(lambda: bodies))
+
     def deny(self, path: str, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         headers["x-ms-failure-cause"] = "gateway"
