@@ -182,3 +182,20 @@ async def test_a_streamed_answer_goes_out_as_it_comes() -> None:
     async with client(app) as c:
         response = await raw(c, "/s", **{"Accept-Encoding": "gzip"})
     assert "content-encoding" not in response.headers and body(response) == PAYLOAD * 2
+
+
+async def test_a_body_sent_another_way_goes_out_after_its_start() -> None:
+    async def pathsend_app(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"5000")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.pathsend", "path": "/somewhere"})
+
+    sent: list[dict[str, object]] = []
+
+    async def record(message) -> None:  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [(b"accept-encoding", b"gzip")]}
+    await Compress(pathsend_app, min_bytes=1024)(scope, None, record)  # type: ignore[arg-type]
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.pathsend"]
+    assert (b"content-encoding", b"gzip") not in sent[0]["headers"]  # type: ignore[operator]

@@ -127,7 +127,9 @@ class _Responder:
             self.chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 await self._finish(b"".join(self.chunks))
-        else:
+        else:  # another kind of body (``http.response.pathsend``): sent as it is, after the held start
+            if self.start is not None:
+                await self._pass(self.start)
             await self.downstream(message)
 
     async def _on_start(self, message: Message) -> None:
