@@ -34,3 +34,11 @@ def test_json_mode_lines_from_a_real_server() -> None:
     assert any(e["message"].endswith('"GET /healthz HTTP/1.1" 200') for e in access), access
     assert any(e["message"].startswith("Started server process") for e in entries)
     assert all("color_message" not in e and "\x1b" not in json.dumps(e) for e in entries)  # no terminal colours
+
+
+def test_no_access_log_leaves_out_the_request_lines_only() -> None:
+    with running_hub_logged("--no-access-log", HUB_LOG_FORMAT="text", HUB_LOAD_PLUGINS="") as served:
+        assert httpx.get(f"{served.base}/healthz", timeout=5).status_code == 200
+    log = served.log()
+    assert "uvicorn.access" not in log
+    assert " INFO uvicorn.error: Application startup complete." in log
