@@ -3,7 +3,7 @@ a huge token response, a forged list in Redis.
 
     .venv/bin/python bench/run.py              # all of them, prints a Markdown table
     .venv/bin/python bench/run.py --only warm  # or workers, stampede, scale, breakdown, startup, memory,
-                                               # bounds, token, loop, shared
+                                               # bounds, token, loop, shared, metrics, compression
 
 Needs `wrk` and `redis-server` (Debian packages). Every server runs on 127.0.0.1.
 Figures are comparable only within one run on one machine.
@@ -681,6 +681,61 @@ def bench_metrics(rounds: int = 40, calls: int = 1000) -> None:
     row("without / with", f"{best['without'] / best['with']:.2f}")
 
 
+def bench_compression(rounds: int = 20, calls: int = 500) -> None:
+    """identity vs gzip vs br, in process: the fast path (precomputed bytes) and a routed answer
+    (compressed per request by ``Compress``); bytes sent and best of ``rounds`` x ``calls``."""
+    from hub_core.api.compression import codings
+    from hub_core.app import create_app
+    from hub_core.settings import HubSettings
+
+    print("3g. compression: identity, gzip and br (in-process, bundled catalog)", flush=True)
+    available = ["identity", *reversed(codings())]  # identity, gzip, br (when installed)
+
+    async def measure() -> dict[tuple[str, str], tuple[int, float]]:
+        app = create_app(HubSettings(load_plugins="databricks"))
+        results: dict[tuple[str, str], tuple[int, float]] = {}
+        sent = [0]  # body bytes of the last answer
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                assert message["status"] == 200, message
+            elif message["type"] == "http.response.body":
+                sent[0] += len(message.get("body", b""))
+
+        async with app.router.lifespan_context(app):
+            scopes: dict[tuple[str, str], dict[str, Any]] = {}
+            for route, path in (("fast path", "/public/model_hub"), ("routed", "/public/v1/model_hub")):
+                for coding in available:
+                    scopes[(route, coding)] = {
+                        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+                        "query_string": b"", "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+                        "headers": [(b"host", b"hub"), (b"accept-encoding", coding.encode())],
+                    }  # fmt: skip
+            for key, scope in scopes.items():  # warms the cache (and the fast path's encoded bytes)
+                sent[0] = 0
+                await app(scope, receive, send)
+                results[key] = (sent[0], 1e9)
+            for _ in range(rounds):  # interleaved, so a slow moment of the machine hits all alike
+                for key, scope in scopes.items():
+                    started = time.perf_counter()
+                    for _ in range(calls):
+                        await app(scope, receive, send)
+                    results[key] = (results[key][0], min(results[key][1], (time.perf_counter() - started) / calls))
+        return results
+
+    results = asyncio.run(measure())
+    for route in ("fast path", "routed"):
+        size, seconds = results[(route, "identity")]
+        for coding in available:
+            coded_size, coded_seconds = results[(route, coding)]
+            ratio = f"{coded_size / size:.2f} of the bytes, {coded_seconds / seconds:.2f} x the time"
+            row(f"{route} {coding}", f"{coded_size:,} bytes, {coded_seconds * 1e6:.0f} us per request", ratio)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -698,6 +753,7 @@ def main() -> None:
             "loop",
             "shared",
             "metrics",
+            "compression",
         ],
     )
     parser.add_argument("--seconds", type=int, default=10, help="wrk duration per app")
@@ -725,6 +781,7 @@ def main() -> None:
         "loop": lambda: bench_loop(args.loop),
         "shared": lambda: bench_shared(150_000),
         "metrics": bench_metrics,
+        "compression": bench_compression,
     }
     for name, step in steps.items():
         if args.only in (None, name):

@@ -13,12 +13,12 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.params import Depends
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Scope
 
 from hub_core import __version__
 from hub_core.api import litellm_export, page, public, v1
 from hub_core.api.bodies import RequestBodyLimit
+from hub_core.api.compression import Compress
 from hub_core.api.deps import API_PREFIX_KEY, DEFAULT_API_PREFIX, HUB_STATE_KEY
 from hub_core.api.docs import install_offline_docs
 from hub_core.api.fastpath import PATH as FAST_PATH
@@ -146,9 +146,9 @@ def include_hub(
     # Bodies over the limit are refused before they are read (on the hub's paths only, when mounted).
     limit = hub.settings.max_request_bytes
     app.add_middleware(RequestBodyLimit, max_bytes=limit, only=None if own_app else hub_paths(prefix))
-    if own_app:  # gzip for routed answers (inside HeadAsGet, so HEAD's headers match GET's); the
+    if own_app:  # gzip/br for routed answers (inside HeadAsGet, so HEAD's headers match GET's); the
         # fast path, outermost, serves its own precompressed bytes. A host app chooses its own.
-        app.add_middleware(GZipMiddleware, minimum_size=hub.settings.gzip_min_bytes)
+        app.add_middleware(Compress, min_bytes=hub.settings.gzip_min_bytes)
     app.add_middleware(HeadAsGet, only=None if own_app else hub_paths(prefix))
     install_problem_handlers(app, own_app=own_app, routes=routes)
     redact_library_logs()

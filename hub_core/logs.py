@@ -17,7 +17,9 @@ UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOG_FORMATS = ("text", "json")
 # LogRecord's own attributes; anything else on a record is an ``extra`` and goes into the JSON.
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
+# uvicorn's ``color_message`` (the message again, with terminal colour codes) is left out as well.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
+_STANDARD |= {"message", "asctime", "taskName", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
     from opentelemetry.trace import Span, Tracer
 
-INSTALL_HINT = "pip install 'hub-core[otel]'"
+# hub-core is installed from its checkout (it is on no package index): name what pip can install.
+INSTALL_HINT = "pip install '.[otel]' in the hub-core checkout, or pip install 'opentelemetry-sdk>=1.20'"
 OTLP_HINT = "pip install opentelemetry-exporter-otlp-proto-http"
 
 

@@ -4,6 +4,8 @@
 
 Starts the fake workspace (rich scenario) and a real ``hub serve`` pointed at it, then
 drives Chromium through Playwright (``executable_path``; nothing is downloaded).
+Run it with the README's install (hub-core and the databricks plugin, plus playwright): any other
+provider installed (openai_compatible in a development venv) adds its "not configured" banner.
 """
 
 from __future__ import annotations

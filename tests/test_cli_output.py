@@ -105,3 +105,23 @@ def test_show_completion_prints_a_bash_script() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "complete" in result.stdout and "_HUB_COMPLETE" in result.stdout.upper()
+
+
+def test_upstream_text_reaches_tables_and_errors_literally() -> None:
+    """The real consoles, end to end: a model id and an upstream error that look like rich markup."""
+    from hub_core.testing import FakeUpstream
+
+    model = "[bold]m[/bold]:smile:"
+    with FakeUpstream() as upstream:
+        upstream.route("GET", "/v1/models", {"object": "list", "data": [{"id": model, "object": "model"}]})
+        env = {"OPENAI_COMPATIBLE_BASE_URL": upstream.url, "HUB_LOAD_PLUGINS": "openai_compatible"}
+        listed = hub("models", **env)
+        endpoints = hub("endpoints", "openai_compatible", **env)
+        upstream.route("GET", "/v1/models", {"error": "[red]bad[/red] [sdk]"}, status=500)
+        failing = hub("providers", **env)
+        check = hub("check", **env)
+    assert listed.returncode == 0 and f"openai_compatible/{model}" in listed.stdout, listed.stderr
+    assert endpoints.returncode == 0 and model in endpoints.stdout, endpoints.stderr
+    for result in (failing, check):
+        assert result.returncode == 1 and "answered 500: [red]bad[/red] [sdk]." in result.stdout, result.stdout
+        assert "Traceback" not in result.stderr

@@ -1,4 +1,4 @@
-"""gzip for bodies over HUB_GZIP_MIN_BYTES: the fast path serves precompressed bytes, routes use GZipMiddleware."""
+"""gzip/br for bodies over HUB_GZIP_MIN_BYTES: the fast path serves precompressed bytes, routes use Compress."""
 
 from __future__ import annotations
 
@@ -74,6 +74,7 @@ async def test_routed_answers_are_gzipped_too(workspace) -> None:
         response = await raw_get(c, "/openapi.json", **{"Accept-Encoding": "gzip"})
     assert response.status_code == 200
     assert response.headers.get("content-encoding") == "gzip"
+    assert response.headers["vary"] == "Accept-Encoding"
     assert json.loads(gzip.decompress(response._raw))  # type: ignore[attr-defined]
 
 

@@ -105,3 +105,33 @@ def test_wheel_ships_the_page(tmp_path):
         shipped = set(archive.namelist())
     for name in STATIC_FILES:
         assert f"hub_core/static/{name}" in shipped, name
+
+
+def docs_meta(html: str) -> str:
+    match = re.search(r'<meta name="hub-docs-path" content="([^"]*)">', html)
+    assert match, "the page names the app's docs path"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        (lambda: FastAPI(), "/docs"),  # a gateway with FastAPI's own docs page
+        (lambda: FastAPI(docs_url="/api-docs"), "/api-docs"),
+        (lambda: FastAPI(docs_url=None), ""),  # none: the page shows no link to it
+    ],
+)
+async def test_the_docs_link_follows_the_apps_docs_page(host, expected):
+    import httpx
+
+    app = host()
+    include_hub(app, hub=make_hub({"s": StaticProvider("s")}))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as http:
+        page = await http.get("/hub")
+    assert page.status_code == 200 and docs_meta(page.text) == expected
+
+
+async def test_the_standalone_page_links_its_offline_docs(client):
+    page = await client.get("/hub")
+    assert docs_meta(page.text) == "/docs"
+    assert (await client.get("/docs")).status_code == 200

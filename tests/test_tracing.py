@@ -259,5 +259,6 @@ def test_hub_serve_with_hub_otel_but_without_the_extra_stops_with_the_install_hi
         env={**os.environ, **env, "HUB_OTEL": "1", "HUB_LOAD_PLUGINS": ""},
     )
     assert result.returncode != 0
-    assert "HUB_OTEL is on but" in result.stderr and "pip install 'hub-core[otel]', or unset HUB_OTEL" in result.stderr
+    assert "HUB_OTEL is on but" in result.stderr and "pip install '.[otel]' in the hub-core checkout" in result.stderr
+    assert "or unset HUB_OTEL." in result.stderr
     assert "Traceback" not in result.stderr

@@ -21,8 +21,8 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     """
     if not if_none_match:
         return False
-    wanted = _opaque(etag)
-    return any(tag == "*" or tag == wanted for tag in _tags(if_none_match))
+    wanted = opaque_tag(etag)
+    return any(tag == "*" or tag == wanted for tag in entity_tags(if_none_match))
 
 
 def joined(values: Iterable[str]) -> str | None:
@@ -31,11 +31,12 @@ def joined(values: Iterable[str]) -> str | None:
     return ", ".join(lines) if lines else None
 
 
-def _opaque(etag: str) -> str:
+def opaque_tag(etag: str) -> str:
+    """The tag as weak comparison sees it: ``W/`` dropped, quotes kept."""
     return etag.strip().removeprefix(WEAK_PREFIX)
 
 
-def _tags(field: str) -> Iterator[str]:
+def entity_tags(field: str) -> Iterator[str]:
     """The opaque tags (with their quotes) of an ``If-None-Match`` value, or ``*``."""
     at, end = 0, len(field)
     while at < end:

@@ -11,7 +11,6 @@ dependencies always goes through FastAPI, so its auth always runs.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import re
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub_core.api.accept_encoding import choose_coding
+from hub_core.api.compression import codings
 from hub_core.api.conditional import etag_matches, joined
 from hub_core.api.public import PROVIDER_NAME, send_sliced
 from hub_core.errors import HubError
@@ -30,19 +30,6 @@ PATH = "/public/model_hub"
 METHODS = ("GET", "HEAD")  # HEAD: the same headers, no body
 _VALID_PROVIDER = re.compile(PROVIDER_NAME)
 _GZIP_CACHE = 64  # compressed bodies kept, keyed by their identity ETag (one per provider/filter)
-
-
-def _brotli() -> Callable[[bytes], bytes] | None:
-    """brotli's compress, when the optional ``hub-core[br]`` extra is installed (imported lazily)."""
-    try:
-        import brotli  # type: ignore[import-untyped, import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    return lambda body: bytes(brotli.compress(body, quality=5))
-
-
-def _gzip(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 class ModelHubFastPath:
@@ -58,9 +45,8 @@ class ModelHubFastPath:
         self.app = app
         self.gzip_min_bytes = gzip_min_bytes
         self._encoded: dict[tuple[str, str], bytes] = {}  # (identity ETag, coding) -> body: once per refresh
-        br = _brotli()
         # In order of preference, for a tie in the client's q-values: br first when installed.
-        self._codings: dict[str, Callable[[bytes], bytes]] = {**({"br": br} if br else {}), "gzip": _gzip}
+        self._codings: dict[str, Callable[[bytes], bytes]] = codings()
         self.hub = hub
         self.enabled = enabled
         self.metrics = metrics  # told about the answers given here; the rest pass its middleware
@@ -88,7 +74,7 @@ class ModelHubFastPath:
             body = await self._encode(etag, coding, self._codings[coding], body)
             headers["Content-Encoding"] = coding
             if etag is not None:  # a distinct ETag per encoding: caches never mix the bodies
-                etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'
+                etag = headers["ETag"] = f'{etag[:-1]}-{coding}"'  # as compression.variant_etag
         if_none_match = joined(value.decode("latin-1") for key, value in scope["headers"] if key == b"if-none-match")
         fresh = etag is not None and etag_matches(if_none_match, etag)
         status = 304 if fresh else 200

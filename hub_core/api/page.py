@@ -13,7 +13,7 @@ import hashlib
 import html
 from dataclasses import dataclass
 from importlib import resources
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
@@ -86,10 +86,21 @@ async def hub_page(request: Request) -> Response:
     # own prefix (include_hub's ``prefix``) is written into the page for its client.
     prefix = "static/" if request.url.path.endswith("/") else "hub/static/"
     api = str(getattr(request.app.state, API_PREFIX_KEY, DEFAULT_API_PREFIX))
+    docs = _docs_path(request.app)
     body = page.body.replace(b"{{static}}", prefix.encode()).replace(b"{{api}}", html.escape(api).encode())
-    digest = hashlib.blake2b(api.encode(), digest_size=4).hexdigest()
+    body = body.replace(b"{{docs}}", html.escape(docs).encode())
+    digest = hashlib.blake2b(f"{api} {docs}".encode(), digest_size=4).hexdigest()
     etag = page.etag[:-1] + ("-s" if prefix == "static/" else "-h") + f'-{digest}"'
     return _send(request, page, body, etag)
+
+
+def _docs_path(app: Any) -> str:
+    """The app's Swagger UI path (FastAPI's ``docs_url``, or the standalone app's offline ``/docs``), or ""."""
+    docs_url = getattr(app, "docs_url", None)
+    if docs_url:
+        return str(docs_url)
+    served = any(getattr(route, "path", None) == "/docs" for route in getattr(app, "routes", ()))
+    return "/docs" if served else ""
 
 
 @router.get("/hub/static/{name}", summary="The page's static files")

@@ -61,6 +61,8 @@ const STATUS_BANNERS = /** @type {Record<string, {kind: string, text: string}>} 
 // and where the hub's API is mounted in it (include_hub's prefix), which the server writes into the page.
 const ROOT = location.pathname.replace(/\/hub\/?$/, "");
 const API_PREFIX = document.querySelector('meta[name="hub-api-prefix"]')?.getAttribute("content") || "/public";
+// The app's API docs page (empty when the app has none: a gateway without docs, so no link).
+const DOCS_PATH = document.querySelector('meta[name="hub-docs-path"]')?.getAttribute("content") || "";
 // The page's own URL uses the API's grammar (LiteLLM's filter[...] parameters).
 const URL_KEYS = {
   provider: "filter[providers][in]",
@@ -873,7 +875,8 @@ function toast(message) {
 
 function start() {
   const docs = /** @type {HTMLAnchorElement} */ (byId("api-docs"));
-  docs.href = `${ROOT}/docs`;
+  docs.href = `${ROOT}${DOCS_PATH}`;
+  docs.hidden = !DOCS_PATH;
   buildControls();
   readUrl();
   syncControls();

@@ -494,3 +494,21 @@ def test_page_reads_litellms_own_v1_answers(page, base):
     expect(page.locator('tr[data-model="gpt-4o"] .cell-status')).to_have_text("Available")
     expect(page.locator("#provider option")).to_have_text(["All providers", "azure", "openai"])
     assert "NaN" not in page.locator("body").inner_text()
+
+
+def test_the_docs_link_is_shown_only_where_the_app_has_docs(page, base):
+    from playwright.sync_api import expect
+
+    open_hub(page, f"{base}/hub")
+    link = page.locator("#api-docs")
+    expect(link).to_be_visible()
+    assert link.evaluate("a => a.href") == f"{base}/docs"
+
+    def without_docs(route: Any) -> None:  # as a gateway with docs_url=None serves the page
+        response = route.fetch()
+        html = response.text().replace('name="hub-docs-path" content="/docs"', 'name="hub-docs-path" content=""')
+        route.fulfill(response=response, body=html)
+
+    page.route("**/hub", without_docs)
+    open_hub(page, f"{base}/hub")
+    expect(page.locator("#api-docs")).to_be_hidden()
