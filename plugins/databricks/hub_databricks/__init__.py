@@ -44,13 +44,10 @@ def configured_targets(config: Mapping[str, Any]) -> list[Target]:
 @hookimpl
 async def discover_endpoints(target: Target) -> list[Endpoint]:
     from hub_databricks.client import WorkspaceClient
-    from hub_databricks.parse import parse_endpoints_off_loop
 
     client: WorkspaceClient = target.handle
-    items = await client.list_endpoints()
-    host = await client.host()
-    # Thousands of endpoints take tens of milliseconds to parse: keep the event loop serving.
-    return await parse_endpoints_off_loop(items, target=target.name, host=host)
+    # Parsed off the event loop; an unchanged list gives the same Endpoint objects again.
+    return await client.discover(target.name)
 
 
 @hookimpl

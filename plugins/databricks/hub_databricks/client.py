@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import orjson
@@ -21,6 +22,9 @@ from hub_core import (
 from hub_databricks import __version__
 from hub_databricks.auth import Auth, SdkAuth, auth_for
 from hub_databricks.config import PROVIDER, WorkspaceConfig
+
+if TYPE_CHECKING:
+    from hub_core import Endpoint
 
 logger = logging.getLogger("hub_databricks.client")
 
@@ -79,6 +83,8 @@ class WorkspaceClient:
         self._transport = transport
         self._http: httpx.AsyncClient | None = None
         self.list_calls = 0
+        # The last list parsed: (what it was parsed from, its endpoints). See ``discover``.
+        self._last: tuple[tuple[bytes, str, str, int], list[Endpoint]] | None = None
 
     def __repr__(self) -> str:
         return f"WorkspaceClient(name={self.workspace.name!r}, host={self.workspace.host!r}, auth={self.auth!r})"
@@ -104,9 +110,34 @@ class WorkspaceClient:
             return await self.auth.host()
         return self.workspace.host
 
+    async def discover(self, target: str) -> list[Endpoint]:
+        """The workspace's endpoints, parsed, as ``target``'s.
+
+        A list byte for byte the same as the last one parsed (same host, no credential added to
+        the redactor since) gives the same ``Endpoint`` objects again without decoding or parsing
+        it, and the hub then keeps their conversion and serialised body too: an unchanged
+        workspace's refresh costs the HTTP read and a SHA-256 of the body.
+        """
+        from hub_databricks.parse import parse_endpoints_off_loop
+
+        raw = await self._get_raw(LIST_PATH)
+        host = await self.host()
+        digest = await asyncio.to_thread(_sha256, raw) if len(raw) >= OFF_LOOP_BYTES else _sha256(raw)
+        key = (digest, host, target, len(self.auth.redactor))  # a redactor only ever grows
+        if self._last is not None and self._last[0] == key:
+            return list(self._last[1])
+        items = await self._items(await self._decode(raw))
+        del raw  # not kept alive while the list is parsed
+        endpoints = await parse_endpoints_off_loop(items, target=target, host=host)
+        self._last = (key, endpoints)
+        return list(endpoints)
+
     async def list_endpoints(self) -> list[Any]:
         """The raw ``endpoints`` array; ``{}`` (an empty workspace) gives []."""
-        body, marker = await self._get(LIST_PATH)
+        return await self._items(await self._get(LIST_PATH))
+
+    async def _items(self, decoded: tuple[Any, str | None]) -> list[Any]:
+        body, marker = decoded
         if not isinstance(body, dict):
             raise self._error(f"returned a list body that is not a JSON object ({type(body).__name__})")
         endpoints = body.get("endpoints", [])
@@ -166,6 +197,10 @@ class WorkspaceClient:
         return kept
 
     async def _get(self, path: str) -> tuple[Any, str | None]:
+        return await self._decode(await self._get_raw(path))
+
+    async def _get_raw(self, path: str) -> bytes:
+        """The body of a 200 answer to ``GET path``, read within the size limit."""
         url = (await self.host()) + path
         for attempt in (1, 2):
             headers = await self.auth.headers(self.http)
@@ -198,14 +233,17 @@ class WorkspaceClient:
                 ) from None
             if response.status_code != 200:
                 raise self._status_error(response.status_code, response.headers, raw)
-            try:
-                if len(raw) < OFF_LOOP_BYTES:
-                    return loads_lenient(raw)
-                # A big list: decoded off the event loop, without full collections over what it allocates.
-                return await asyncio.to_thread(without_gc, loads_lenient, raw)
-            except orjson.JSONDecodeError:
-                raise self._error("returned a body that is not valid JSON") from None
+            return raw
         raise AssertionError("unreachable")
+
+    async def _decode(self, raw: bytes) -> tuple[Any, str | None]:
+        try:
+            if len(raw) < OFF_LOOP_BYTES:
+                return loads_lenient(raw)
+            # A big list: decoded off the event loop, without full collections over what it allocates.
+            return await asyncio.to_thread(without_gc, loads_lenient, raw)
+        except orjson.JSONDecodeError:
+            raise self._error("returned a body that is not valid JSON") from None
 
     async def _read_limited(self, response: httpx.Response) -> bytes:
         limit = self.workspace.max_response_bytes
@@ -282,6 +320,10 @@ class WorkspaceClient:
             )
             return error
         return ProviderError(f"Databricks workspace {name!r} answered {summary}.", provider=PROVIDER)
+
+
+def _sha256(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()  # releases the GIL over a large body
 
 
 def _auth_hint(method: str) -> str:

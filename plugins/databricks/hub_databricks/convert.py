@@ -47,16 +47,15 @@ def external_catalog_keys(endpoint: Endpoint) -> list[str]:
 
 
 def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
-    own = catalog.fields(f"{PROVIDER}/{endpoint.name}")
-    upstream = catalog.fields(*external_catalog_keys(endpoint)) if endpoint.served_by == "external_model" else {}
-    fields: dict[str, Any] = {**upstream, **own}
+    name = f"{PROVIDER}/{endpoint.name}"
+    own = catalog.fields(name)
+    if endpoint.served_by == "external_model":
+        fields: dict[str, Any] = {**catalog.fields(*external_catalog_keys(endpoint)), **own}
+    else:
+        fields = dict(own)
     fields["mode"] = endpoint.mode  # the live task decides; a custom model with no task stays null
+    capabilities = endpoint.capabilities
     for flag in CAPABILITY_FLAGS:
-        live_keys = LIVE_CAPABILITIES.get(flag, ())
-        live = [endpoint.capabilities[k] for k in live_keys if k in endpoint.capabilities]
-        if live:
-            fields[flag] = any(live)
-        else:
-            fields[flag] = bool(fields.get(flag, False))
-
-    return live_model_group(endpoint, model_group=f"{PROVIDER}/{endpoint.name}", providers=[PROVIDER], **fields)
+        live = [capabilities[k] for k in LIVE_CAPABILITIES.get(flag, ()) if k in capabilities] if capabilities else None
+        fields[flag] = any(live) if live else bool(fields.get(flag, False))
+    return live_model_group(endpoint, model_group=name, providers=[PROVIDER], **fields)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from datetime import datetime, timezone
 from typing import Any
@@ -31,6 +32,8 @@ ENDPOINT_TYPES = {
 }
 NOT_READY_REASONS = ("UPDATE_FAILED", "UPDATE_CANCELED", "IN_PROGRESS")
 MAX_NAME = 512
+UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+"""What ``quote(name, safe='')`` leaves as it is: most names, which then skip it."""
 
 
 def _str(value: Any, limit: int = 4096) -> str | None:
@@ -61,7 +64,8 @@ def invocations_url(host: str, name: str) -> str:
 
     A name such as ``../../api/2.0/token/create?x=`` must not reach another API.
     """
-    return f"{host}/serving-endpoints/{quote(name, safe='')}/invocations"
+    segment = name if UNRESERVED.fullmatch(name) else quote(name, safe="")
+    return f"{host}/serving-endpoints/{segment}/invocations"
 
 
 def mode_for(task: str | None) -> str | None:
@@ -134,7 +138,11 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
     if not available:
         reason = config_update if config_update in NOT_READY_REASONS else (ready or "STATE_UNKNOWN")
 
-    parsed = [e for e in (_entity(item) for item in entities) if e is not None]
+    parsed = []
+    for item in entities:
+        entity = _entity(item)
+        if entity is not None:
+            parsed.append(entity)
     display_name = _str(foundation.get("display_name"), 256)
     if display_name is None and parsed and parsed[0].type == "UC_MODEL":
         version = f" v{parsed[0].version}" if parsed[0].version else ""
