@@ -264,8 +264,8 @@ def bench_breakdown(count: int) -> None:
 
     from hub_core import gc_paused
     from hub_core.conversion import merge_into as _merge_into
-    from hub_core.hub import MODEL_GROUPS
     from hub_core.testing import bundled_catalog
+    from hub_core.views import MODEL_GROUPS
     from hub_databricks.convert import to_model_group
     from hub_databricks.parse import parse_endpoints
     from hub_databricks.testing import many_endpoints

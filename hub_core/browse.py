@@ -33,7 +33,8 @@ from hub_core.gcpause import without_gc
 from hub_core.models import UNKNOWN_MODE, ModelGroup
 
 if TYPE_CHECKING:
-    from hub_core.hub import Hub, ProviderView
+    from hub_core.hub import Hub
+    from hub_core.views import ProviderView
 
 FEATURES: dict[str, str] = {
     "function_calling": "supports_function_calling",

@@ -9,22 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
 import logging
-import operator
 import time
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import TypeAdapter
 
 from hub_core import status
 from hub_core.cache import Cached, CachePolicy, DiscoveryCache
 from hub_core.catalog import Catalog
-from hub_core.codec import CHUNK, DiscoveryCodec
+from hub_core.codec import DiscoveryCodec
 from hub_core.conversion import convert_endpoints
 from hub_core.errors import (
     AllProvidersFailedError,
@@ -41,148 +37,23 @@ from hub_core.models import (
     EndpointList,
     ModelGroup,
     ProviderStatus,
-    Source,
     Target,
 )
 from hub_core.plugins import PluginRegistry, load_plugins
 from hub_core.settings import HubSettings
 from hub_core.targets import TargetBook
+from hub_core.views import (
+    ProviderView,
+    ViewList,
+    _Converted,
+    combined_etag,
+    joined_bodies,
+)
 
 if TYPE_CHECKING:
     from hub_core.tracing import Tracing
 
 logger = logging.getLogger("hub_core.hub")
-
-MODEL_GROUPS = TypeAdapter(list[ModelGroup])
-ENDPOINTS = TypeAdapter(list[Endpoint])
-T = TypeVar("T")
-
-
-class ViewList(list["ProviderView"]):
-    """The views of a merged answer, and the providers it had to leave out (name -> why)."""
-
-    def __init__(self, views: list[ProviderView], left_out: dict[str, str] | None = None) -> None:
-        super().__init__(views)
-        self.left_out: dict[str, str] = dict(left_out or {})
-
-
-@dataclass
-class ProviderView:
-    """One provider's current model-hub data, converted and serialised once per refresh.
-
-    Stale or partial-error variants are copies that share ``_memo``, so the bytes are
-    made once per refresh whatever the variant.
-    """
-
-    provider: str
-    source: Source
-    endpoints: list[Endpoint]
-    groups: list[ModelGroup]
-    fetched_at: float | None
-    stale: bool = False
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def _once(self, name: str, make: Callable[[], Any]) -> Any:
-        if name not in self._memo:
-            self._memo[name] = make()
-        return self._memo[name]
-
-    async def made(self, name: str, make: Callable[[], T]) -> T:
-        """``make()``, run once per refresh in a worker thread; concurrent callers share the run.
-
-        For bodies derived from this data (a route's serialised list): the event loop only
-        waits for them. ``name`` keys the result; a provider's routes prefix theirs with its name.
-        """
-        return await self.built(name, lambda: asyncio.to_thread(without_gc, make))
-
-    async def built(self, name: str, build: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        """``await build()``, once per refresh; concurrent callers share the run, a failure is not kept.
-
-        For a build with steps that must run on the event loop (a plugin's ``async def`` hook)
-        between steps that run in worker threads; ``build`` sends the latter to threads itself.
-        """
-        if name in self._memo:
-            result: T = self._memo[name]
-            return result
-        pending: asyncio.Task[T] | None = self._memo.get("\0pending:" + name)
-        if pending is None:
-            pending = asyncio.get_running_loop().create_task(build())
-            self._memo["\0pending:" + name] = pending
-            pending.add_done_callback(functools.partial(self._settle, name))
-        return await asyncio.shield(pending)
-
-    def _settle(self, name: str, task: asyncio.Task[Any]) -> None:
-        self._memo.pop("\0pending:" + name, None)
-        if not task.cancelled() and task.exception() is None:
-            self._memo[name] = task.result()
-
-    @property
-    def body(self) -> bytes:
-        result: bytes = self._once("body", lambda: dump_in_chunks(MODEL_GROUPS, self.groups))
-        return result
-
-    async def body_where(self, available: bool | None) -> bytes:
-        """The body, or only its entries whose ``available`` is the one asked for."""
-        if available is None:
-            return self.body if "body" in self._memo else await self.made("body", lambda: self.body)
-        return await self.made(
-            f"body_available_{available}",
-            lambda: dump_in_chunks(MODEL_GROUPS, [g for g in self.groups if g.available is available]),
-        )
-
-    def refreshed(self, endpoints: list[Endpoint], fetched_at: float, warnings: list[str]) -> ProviderView:
-        """This view's groups and their bodies for a newer fetch of the same endpoints."""
-        view = ProviderView(self.provider, self.source, endpoints, self.groups, fetched_at, warnings=warnings)
-        view._memo.update({k: v for k, v in self._memo.items() if k in FROM_GROUPS})
-        return view
-
-    @property
-    def endpoints_json(self) -> bytes:
-        result: bytes = self._once("endpoints_json", lambda: dump_in_chunks(ENDPOINTS, self.endpoints))
-        return result
-
-    @property
-    def etag(self) -> str:
-        result: str = self._once("etag", lambda: hashlib.blake2b(self.body, digest_size=12).hexdigest())
-        return result
-
-
-FROM_GROUPS = ("body", "etag", "body_available_True", "body_available_False")
-"""``ProviderView._memo`` entries made from the groups alone, which a refreshed view keeps."""
-
-
-@dataclass
-class _Converted:
-    """What a provider's current live view was converted from.
-
-    A refresh whose lists hold the very same ``Endpoint`` objects (a plugin returns those of an
-    unchanged list again), with the same targets and catalog, keeps that view's groups and
-    bodies: ``to_model_group`` is not called and nothing is serialised again.
-    """
-
-    endpoints: list[Endpoint]
-    targets: dict[str, Target]
-    catalog: Catalog
-    view: ProviderView
-
-    def same(self, endpoints: list[Endpoint], targets: dict[str, Target], catalog: Catalog) -> bool:
-        return (
-            catalog is self.catalog
-            and len(endpoints) == len(self.endpoints)
-            and targets.keys() == self.targets.keys()
-            and all(target is self.targets[name] for name, target in targets.items())
-            and all(map(operator.is_, endpoints, self.endpoints))  # in C: 50,000 in well under a millisecond
-        )
-
-
-def dump_in_chunks(adapter: TypeAdapter[list[Any]], items: list[Any]) -> bytes:
-    """``adapter.dump_json(items)``, the same bytes, made ``CHUNK`` items at a time."""
-    if len(items) <= CHUNK:
-        return adapter.dump_json(items)
-    parts = [adapter.dump_json(items[i : i + CHUNK])[1:-1] for i in range(0, len(items), CHUNK)]
-    return b"[" + b",".join(parts) + b"]"
 
 
 def _timestamp(value: float | None) -> datetime | None:
@@ -223,7 +94,7 @@ class Hub:
         # Never more than the TTL, whatever time a list claims (a shared entry may be wrong).
         max_age = int(ttl) if fetched_at is None else min(int(ttl), max(0, int(fetched_at + ttl - time.time())))
         if etag is None:
-            etag = views[0].etag if len(views) == 1 else _combined_etag(views)
+            etag = views[0].etag if len(views) == 1 else combined_etag(views)
         left_out = views.left_out if isinstance(views, ViewList) else {}
         failed = sorted({*left_out, *(v.provider for v in views if v.errors)})
         return Freshness(
@@ -483,12 +354,12 @@ class Hub:
         bodies = [await v.body_where(available) for v in views]
         if len(views) == 1 and available is None:
             return bodies[0], self.freshness(views)
-        etag = _combined_etag(views) + {None: "", True: "-available", False: "-unavailable"}[available]
+        etag = combined_etag(views) + {None: "", True: "-available", False: "-unavailable"}[available]
         if len(bodies) == 1:
             return bodies[0], self.freshness(views, etag)
         key = (tuple(id(b) for b in bodies), available)
         if self._merged is None or self._merged[0] != key:
-            merged = await asyncio.to_thread(without_gc, _joined, bodies)  # megabytes copied: not on the loop
+            merged = await asyncio.to_thread(without_gc, joined_bodies, bodies)  # megabytes copied: not on the loop
             self._merged = (key, merged, bodies)  # the bodies kept alive, so their ids stay theirs
         return self._merged[1], self.freshness(views, etag)
 
@@ -545,18 +416,6 @@ def _all_failed(errors: dict[str, BaseException]) -> AllProvidersFailedError:
         retry_after=min(waits) if waits else 5,
         failed=sorted(errors),
     )
-
-
-def _joined(bodies: list[bytes]) -> bytes:
-    parts = [b[1:-1] for b in bodies if len(b) > 2]
-    return b"[" + b",".join(parts) + b"]"
-
-
-def _combined_etag(views: list[ProviderView]) -> str:
-    digest = hashlib.blake2b(digest_size=12)
-    for view in views:
-        digest.update(view.provider.encode() + b"=" + view.etag.encode() + b";")
-    return digest.hexdigest()
 
 
 def _newest(version: tuple[Any, ...]) -> float:

@@ -24,12 +24,13 @@ from pydantic import BaseModel, Field, TypeAdapter
 from hub_core.codec import CHUNK
 from hub_core.errors import HubError
 from hub_core.gcpause import without_gc
-from hub_core.hub import dump_in_chunks
 from hub_core.models import Endpoint, ModelGroup, Target
+from hub_core.views import dump_in_chunks
 
 if TYPE_CHECKING:
     from hub_core.freshness import Freshness
-    from hub_core.hub import Hub, ProviderView
+    from hub_core.hub import Hub
+    from hub_core.views import ProviderView
 
 logger = logging.getLogger("hub_core.litellm_config")
 

@@ -46,8 +46,8 @@ from hub_core.browse import (
     sort_text,
     wire_mode,
 )
-from hub_core.hub import MODEL_GROUPS, ProviderView
 from hub_core.models import ModelGroup, Source
+from hub_core.views import MODEL_GROUPS, ProviderView
 
 PROBLEM_RESPONSES = problem_responses(
     {

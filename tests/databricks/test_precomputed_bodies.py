@@ -18,8 +18,8 @@ from hub_core import Deployment, Discovery, Endpoint, ServedEntity
 from hub_core.api.public import SLICE, JSONBytes
 from hub_core.browse import parse_list_query, sort_rows, wire_mode
 from hub_core.codec import CHUNK, DiscoveryCodec
-from hub_core.hub import ENDPOINTS, MODEL_GROUPS, dump_in_chunks
 from hub_core.testing import app_client
+from hub_core.views import ENDPOINTS, MODEL_GROUPS, dump_in_chunks
 from hub_databricks.parse import parse_endpoints
 from hub_databricks.routes import legacy_item
 from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, many_endpoints, rich_workspace
