@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hub_core.config_tables import settings_table
 from hub_core.env_secrets import secret_from_env
 from hub_core.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -88,6 +89,7 @@ __all__ = [
     "problem_responses",
     "retry_after_seconds",
     "secret_from_env",
+    "settings_table",
     "without_gc",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.

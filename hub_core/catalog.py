@@ -72,6 +72,22 @@ class Catalog:
                 return found
         return {}
 
+    def fields_under(self, names: Iterable[str], prefixes: Iterable[str]) -> dict[str, Any]:
+        """A copy of the fields of the first entry a prefix gives a name, prefixes first, or ``{}``.
+
+        For each prefix, each name: the entry ``<prefix>/<name>``, else the entry ``<name>`` if its
+        ``litellm_provider`` is that prefix (``openai`` finds ``gpt-4o``). No prefix, no lookup: a
+        self-hosted model never gets a cloud's prices by accident.
+        """
+        names = list(names)
+        for prefix in prefixes:
+            for name in names:
+                if f"{prefix}/{name}" in self._entries:
+                    return dict(self.fields(f"{prefix}/{name}"))
+                if (self._entries.get(name) or {}).get("litellm_provider") == prefix:
+                    return dict(self.fields(name))
+        return {}
+
     def keys_for(self, providers: Iterable[str]) -> Iterator[str]:
         for provider in providers:
             yield from self._by_provider.get(provider, ())

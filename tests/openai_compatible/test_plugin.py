@@ -121,10 +121,12 @@ def test_wrong_configuration_says_what_to_change(server: dict[str, Any], fault: 
         hub_openai_compatible.configured_targets(config={"servers": [server]})
 
 
-def test_two_servers_with_one_name_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_two_servers_with_one_name_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_COMPATIBLE_BASE_URL", "http://127.0.0.1:9")
-    with pytest.raises(ProviderConfigError, match="unique name"):
-        hub_openai_compatible.configured_targets(config={"servers": [{"name": "default", "base_url": "http://x"}]})
+    hub = hub_for([{"name": "default", "base_url": "http://x"}])
+    with pytest.raises(ProviderConfigError, match="more than one target named 'default'"):
+        await hub.targets("openai_compatible")
+    await hub.aclose()
 
 
 def test_not_configured_is_an_empty_list() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub_core import Endpoint, ModelGroup, ProviderInfo, Target, hookimpl, live_model_group
+from hub_core import Catalog, Endpoint, ModelGroup, ProviderInfo, Target, hookimpl, live_model_group
 
 __version__ = "0.1.0"
 PROVIDER = "openai_compatible"
@@ -32,21 +32,10 @@ async def discover_endpoints(target: Target) -> list[Endpoint]:
     return await target.handle.endpoints()  # type: ignore[no-any-return]
 
 
-def catalog_fields(model: str, prefixes: list[str], catalog: Any) -> dict[str, Any]:
-    """The entry under one of the server's prefixes: ``ollama`` finds ``ollama/llama3``; ``openai`` finds
-    ``gpt-4o`` because that entry says it is OpenAI's. No prefix, no lookup, so no prices by accident."""
-    for prefix in prefixes:
-        for name in (model, model.removesuffix(":latest")):
-            if catalog.get(f"{prefix}/{name}"):
-                return dict(catalog.fields(f"{prefix}/{name}"))
-            if (catalog.get(name) or {}).get("litellm_provider") == prefix:
-                return dict(catalog.fields(name))
-    return {}
-
-
 @hookimpl
-def to_model_group(endpoint: Endpoint, catalog: Any) -> ModelGroup:
-    fields = catalog_fields(endpoint.name, endpoint.raw.get("catalog_prefixes", []), catalog)
+def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
+    names = (endpoint.name, endpoint.name.removesuffix(":latest"))  # Ollama's default tag
+    fields = catalog.fields_under(names, endpoint.raw.get("catalog_prefixes", []))
     window = endpoint.raw.get("max_model_len")
     if isinstance(window, int) and not isinstance(window, bool) and window > 0:
         fields["max_input_tokens"] = window  # vLLM's context window: what the server really accepts

@@ -10,13 +10,21 @@ from datetime import datetime, timezone
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from hub_core import Endpoint, ProviderConfigError, ProviderError, Redactor, ServedEntity, get_json, secret_from_env
+from hub_core import (
+    Endpoint,
+    ProviderConfigError,
+    ProviderError,
+    Redactor,
+    ServedEntity,
+    get_json,
+    secret_from_env,
+    settings_table,
+)
 
 PROVIDER = "openai_compatible"
 BASE_URL_ENV = "OPENAI_COMPATIBLE_BASE_URL"
-SECRET_WORDS = re.compile("key|token|secret|password", re.IGNORECASE)
 logger = logging.getLogger("hub_openai_compatible")
 
 
@@ -30,19 +38,9 @@ class Server(BaseModel):
     timeout: float = Field(default=10.0, gt=0, le=120)
 
 
-def _fail(message: str) -> ProviderConfigError:
-    return ProviderConfigError(f"OpenAI-compatible servers: {message}", provider=PROVIDER)
-
-
 def _server(table: Mapping[str, Any], where: str, key_env: str | None = None) -> tuple[Server, SecretStr | None]:
     """One server and its key: from ``api_key_env``, else from ``key_env`` if that is set."""
-    if any(SECRET_WORDS.search(k) for k in set(table) - set(Server.model_fields)):
-        raise _fail(f"{where} holds an inline secret; put it in an environment variable named by api_key_env.")
-    try:
-        server = Server.model_validate(table)
-    except ValidationError as error:  # messages without the input values
-        faults = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors(include_input=False))
-        raise _fail(f"{where}: {faults}; see docs/openai_compatible.md.") from None
+    server = settings_table(Server, table, provider=PROVIDER, where=where, env_field="api_key_env")
     return server, secret_from_env(table, "api_key", provider=PROVIDER, env_default=key_env, table=where)
 
 
@@ -60,12 +58,10 @@ def from_environment() -> list[tuple[dict[str, str], str]]:
 def resolve_servers(config: Mapping[str, Any]) -> list[ServerClient]:
     tables = config.get("servers", [])
     if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
-        raise _fail(f"[[providers.{PROVIDER}.servers]] must be an array of tables.")
+        raise ProviderConfigError(f"[[providers.{PROVIDER}.servers]] must be an array of tables.", provider=PROVIDER)
     servers = [_server(t, f"[[providers.{PROVIDER}.servers]] #{i + 1}") for i, t in enumerate(tables)]
     servers += [_server(table, BASE_URL_ENV, key_env) for table, key_env in from_environment()]
-    names = [server.name for server, _ in servers]
-    if len(set(names)) != len(names):
-        raise _fail(f"two servers share a name in {names}; give each a unique name.")
+    # Two servers of one name are refused by the hub, as for every plugin's targets.
     return [ServerClient(server, key) for server, key in servers]
 
 
