@@ -208,7 +208,7 @@ async def test_deployments_built_without_validation_are_what_validation_builds(b
 
 async def test_every_large_body_is_built_off_the_event_loop_thread(big: FakeWorkspace, monkeypatch) -> None:
     import hub_core.browse as browse
-    import hub_core.hub as hub_module
+    import hub_core.views as views_module
     import hub_databricks.routes as routes
 
     threads: dict[str, set[str]] = {}
@@ -223,7 +223,7 @@ async def test_every_large_body_is_built_off_the_event_loop_thread(big: FakeWork
     monkeypatch.setattr(routes, "legacy_items", recorded("legacy", routes.legacy_items))
     monkeypatch.setattr(browse, "select", recorded("select", browse.select))
     monkeypatch.setattr(browse, "count_facet", recorded("facet", browse.count_facet))
-    monkeypatch.setattr(hub_module, "dump_in_chunks", recorded("dump", hub_module.dump_in_chunks))
+    monkeypatch.setattr(views_module, "dump_in_chunks", recorded("dump", views_module.dump_in_chunks))
     async with app_client(databricks_hub()) as client:
         for path in [
             "/public/model_hub",
