@@ -1,0 +1,70 @@
+"""Which regions, which profile and which endpoint URL: from ``[providers.bedrock]`` and the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub_core import ProviderConfigError
+
+PROVIDER = "bedrock"
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
+URL = re.compile(r"^https?://[^/@?#\s]+/?$")
+KNOWN_KEYS = {"regions", "endpoint_url", "profile"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the plugin was told: regions (maybe none yet), a named profile, an endpoint override."""
+
+    regions: tuple[str, ...]
+    profile: str | None
+    endpoint_url: str | None
+
+
+def _fail(message: str) -> ProviderConfigError:
+    return ProviderConfigError(f"Amazon Bedrock: {message} See docs/bedrock.md.", provider=PROVIDER)
+
+
+def _regions(config: Mapping[str, Any]) -> tuple[str, ...]:
+    listed: Any = config.get("regions")
+    where = "[providers.bedrock] regions"
+    if listed is None and os.environ.get("BEDROCK_REGIONS", "").strip():
+        listed, where = [r.strip() for r in os.environ["BEDROCK_REGIONS"].split(",") if r.strip()], "BEDROCK_REGIONS"
+    if listed is None:
+        single = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        listed, where = ([single.strip()] if single and single.strip() else []), "AWS_REGION"
+    if not isinstance(listed, list) or not all(isinstance(r, str) for r in listed):
+        raise _fail(f"{where} must be a list of region names such as ['us-east-1', 'eu-west-1'].")
+    bad = [r for r in listed if not REGION.match(r)]
+    if bad:
+        raise _fail(f"{where} holds {bad!r}, which is not a region name such as 'us-east-1'.")
+    return tuple(dict.fromkeys(listed))  # in order, without repeats
+
+
+def read_settings(config: Mapping[str, Any]) -> Settings:
+    """The settings, checked; credentials are never read from here (botocore's chain finds them)."""
+    unknown = set(config) - KNOWN_KEYS
+    if any(re.search("key|token|secret|password", k, re.I) for k in unknown):
+        raise _fail("[providers.bedrock] holds an inline secret; use the AWS credential chain (env, profile, role).")
+    if unknown:
+        raise _fail(f"[providers.bedrock] has unknown keys {sorted(unknown)}; known are {sorted(KNOWN_KEYS)}.")
+    profile = config.get("profile") or os.environ.get("BEDROCK_PROFILE") or None
+    if profile is not None and (not isinstance(profile, str) or not re.match(r"^[\w.@+-]{1,128}$", profile)):
+        raise _fail("[providers.bedrock] profile must be the name of a profile in ~/.aws/config.")
+    endpoint_url = config.get("endpoint_url") or os.environ.get("BEDROCK_ENDPOINT_URL") or None
+    if endpoint_url is not None and (not isinstance(endpoint_url, str) or not URL.match(endpoint_url)):
+        raise _fail("endpoint_url must be an http(s) URL with no path, user or query, e.g. https://vpce-....")
+    return Settings(_regions(config), profile, endpoint_url.rstrip("/") if endpoint_url else None)
+
+
+def discovery_timeout() -> float:
+    """The hub's deadline for one refresh (``HUB_DISCOVERY_TIMEOUT``), so botocore's timeouts fit inside it."""
+    try:
+        value = float(os.environ.get("HUB_DISCOVERY_TIMEOUT", "10"))
+    except ValueError:
+        return 10.0
+    return value if value > 0 else 10.0

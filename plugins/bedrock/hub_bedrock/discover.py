@@ -1,0 +1,60 @@
+"""One region's discovery: the five list calls, a partial answer when some of them fail."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hub_core import Discovery, Endpoint, Target
+
+from hub_bedrock.client import CREDENTIAL_CODES, OPERATIONS, RegionClient, as_hub_error, error_code, is_transient
+from hub_bedrock.convert import Converter
+
+logger = logging.getLogger("hub_bedrock")
+FIRST = "ListFoundationModels"
+
+
+def _fails_the_region(error: BaseException, operation: str) -> bool:
+    """Bad credentials fail every call; throttling or a 5xx on the first call means the region is down now."""
+    import botocore.exceptions
+
+    if not isinstance(error, botocore.exceptions.ClientError):
+        return not is_transient(error) or operation == FIRST
+    return error_code(error) in CREDENTIAL_CODES or (operation == FIRST and is_transient(error))
+
+
+def discover(target: Target) -> Discovery:
+    """Endpoints of every list call that answered, and a warning naming each one that did not."""
+    import botocore.exceptions
+
+    handle: RegionClient = target.handle
+    lists: dict[str, list[dict[str, Any]]] = {}
+    failures: dict[str, BaseException] = {}
+    for operation in OPERATIONS:
+        try:
+            lists[operation] = handle.list_all(operation)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            if _fails_the_region(error, operation):
+                raise as_hub_error(error, handle, operation) from None
+            failures[operation] = error
+    if not lists:  # nothing answered: the first failure speaks for the region
+        operation, error = next(iter(failures.items()))
+        raise as_hub_error(error, handle, operation) from None
+    warnings = []
+    for operation, error in failures.items():
+        warnings.append(f"{target.name}: {operation}: {error_code(error)}")
+        logger.warning("Amazon Bedrock region %r: %s failed (%s)", target.name, operation, handle.describe(error))
+    return Discovery(endpoints=endpoints(target, lists), warnings=warnings)
+
+
+def endpoints(target: Target, lists: dict[str, list[dict[str, Any]]]) -> list[Endpoint]:
+    handle: RegionClient = target.handle
+    foundation = [m for m in lists.get("ListFoundationModels", []) if isinstance(m.get("modelId"), str)]
+    convert = Converter(handle.region, target.name, target.url, foundation)
+    found: list[Endpoint | None] = [convert.foundation(m) for m in foundation]
+    found += [convert.profile(p) for p in lists.get("ListInferenceProfiles", []) if p.get("inferenceProfileId")]
+    found += [convert.provisioned(p) for p in lists.get("ListProvisionedModelThroughputs", [])
+              if p.get("provisionedModelName")]  # fmt: skip
+    found += [convert.custom(m) for m in lists.get("ListCustomModels", []) if m.get("modelName")]
+    found += [convert.imported(m) for m in lists.get("ListImportedModels", []) if m.get("modelName")]
+    return [e for e in found if e is not None]

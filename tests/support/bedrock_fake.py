@@ -1,0 +1,270 @@
+"""A fake Amazon Bedrock control plane on 127.0.0.1, speaking REST-JSON as the AWS API reference documents it.
+
+Built on hub_core.testing.FakeUpstream: ``GET /foundation-models``, ``/inference-profiles``,
+``/provisioned-model-throughputs``, ``/custom-models`` and ``/imported-models``, paginated with
+``nextToken``/``maxResults``; each request's SigV4 scope is checked and recorded; errors have the AWS
+shape (``x-amzn-ErrorType`` header, ``{"message": ...}`` body). Data is per region, read from the
+credential scope of the Authorization header, as a real regional endpoint would answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from hub_core.testing import FakeUpstream
+from hub_core.testing.upstream import Reply, Request
+
+ACCESS_KEY = "AKIAFAKEBEDROCK0001"
+SECRET_KEY = "fake/Secret+AccessKey0123456789abcdefghij"
+ACCOUNT = "123456789012"
+AUTHORIZATION = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[A-Z0-9]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
+    r"/aws4_request, SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
+)
+# Path -> (operation, list member, paginated)
+PATHS = {
+    "/foundation-models": ("ListFoundationModels", "modelSummaries", False),
+    "/inference-profiles": ("ListInferenceProfiles", "inferenceProfileSummaries", True),
+    "/provisioned-model-throughputs": ("ListProvisionedModelThroughputs", "provisionedModelSummaries", True),
+    "/custom-models": ("ListCustomModels", "modelSummaries", True),
+    "/imported-models": ("ListImportedModels", "modelSummaries", True),
+}
+
+
+def foundation_model(
+    model_id: str,
+    region: str,
+    *,
+    name: str,
+    provider: str,
+    outputs: tuple[str, ...] = ("TEXT",),
+    inference: tuple[str, ...] = ("ON_DEMAND",),
+    status: str = "ACTIVE",
+    streaming: bool | None = True,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}",
+        "modelId": model_id,
+        "modelName": name,
+        "providerName": provider,
+        "inputModalities": ["TEXT"],
+        "outputModalities": list(outputs),
+        "customizationsSupported": [],
+        "inferenceTypesSupported": list(inference),
+        "modelLifecycle": {"status": status},
+    }
+    if streaming is not None:
+        item["responseStreamingSupported"] = streaming
+    return item
+
+
+def system_profile(profile_id: str, region: str, model_id: str, regions: tuple[str, ...]) -> dict[str, Any]:
+    return {
+        "inferenceProfileName": f"US {model_id}",
+        "description": f"Routes requests to {model_id} in {', '.join(regions)}.",
+        "createdAt": "2024-08-27T00:00:00Z",
+        "updatedAt": "2024-08-27T00:00:00Z",
+        "inferenceProfileArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{profile_id}",
+        "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model_id}"} for r in regions],
+        "inferenceProfileId": profile_id,
+        "status": "ACTIVE",
+        "type": "SYSTEM_DEFINED",
+    }
+
+
+def application_profile(profile_id: str, region: str, model_id: str, name: str) -> dict[str, Any]:
+    return {
+        "inferenceProfileName": name,
+        "createdAt": "2025-01-10T09:30:00Z",
+        "inferenceProfileArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:application-inference-profile/{profile_id}",
+        "models": [{"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}"}],
+        "inferenceProfileId": profile_id,
+        "status": "ACTIVE",
+        "type": "APPLICATION",
+    }
+
+
+def provisioned(
+    name: str, region: str, model_id: str, *, status: str, units: int, desired: int | None = None, term: str | None
+) -> dict[str, Any]:
+    model_arn = f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
+    item: dict[str, Any] = {
+        "provisionedModelName": name,
+        "provisionedModelArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:provisioned-model/{name[:6]}x1y2z3",
+        "modelArn": model_arn,
+        "desiredModelArn": model_arn,
+        "foundationModelArn": model_arn,
+        "modelUnits": units,
+        "desiredModelUnits": desired if desired is not None else units,
+        "status": status,
+        "creationTime": "2025-03-01T12:00:00Z",
+        "lastModifiedTime": "2025-03-02T12:00:00Z",
+    }
+    if term:
+        item["commitmentDuration"] = term
+        item["commitmentExpirationTime"] = "2025-04-01T12:00:00Z"
+    return item
+
+
+def custom_model(name: str, region: str, base: str, status: str = "Active") -> dict[str, Any]:
+    return {
+        "modelArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:custom-model/{base}/{name}",
+        "modelName": name,
+        "creationTime": "2025-02-01T08:00:00Z",
+        "baseModelArn": f"arn:aws:bedrock:{region}::foundation-model/{base}",
+        "baseModelName": base,
+        "customizationType": "FINE_TUNING",
+        "ownerAccountId": ACCOUNT,
+        "modelStatus": status,
+    }
+
+
+def imported_model(name: str, region: str) -> dict[str, Any]:
+    return {
+        "modelArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:imported-model/{name[:4]}abcd1234",
+        "modelName": name,
+        "creationTime": "2025-02-15T08:00:00Z",
+        "instructSupported": True,
+        "modelArchitecture": "llama3",
+    }
+
+
+def region_data(region: str) -> dict[str, list[dict[str, Any]]]:
+    """A region as an account with on-demand, legacy, provisioned-only, profiled and custom models sees it."""
+    claude, titan = "anthropic.claude-3-5-sonnet-20241022-v2:0", "amazon.titan-embed-text-v2:0"
+    models = [
+        foundation_model(claude, region, name="Claude 3.5 Sonnet v2", provider="Anthropic",
+                         inference=("ON_DEMAND", "INFERENCE_PROFILE")),
+        foundation_model(titan, region, name="Titan Text Embeddings V2", provider="Amazon",
+                         outputs=("EMBEDDING",), streaming=False),
+        foundation_model("anthropic.claude-v2:1", region, name="Claude", provider="Anthropic", status="LEGACY"),
+        foundation_model("amazon.nova-canvas-v1:0", region, name="Nova Canvas", provider="Amazon",
+                         outputs=("IMAGE",), streaming=None),
+        foundation_model("cohere.command-text-v14", region, name="Command", provider="Cohere",
+                         inference=("PROVISIONED",)),
+    ]  # fmt: skip
+    return {
+        "ListFoundationModels": models,
+        "ListInferenceProfiles": [
+            system_profile(f"us.{claude}", region, claude, ("us-east-1", "us-west-2")),
+            system_profile("us.amazon.nova-pro-v1:0", region, "amazon.nova-pro-v1:0", ("us-east-1", "us-west-2")),
+            application_profile("a1b2c3d4e5f6", region, claude, "team-search-claude"),
+        ],
+        "ListProvisionedModelThroughputs": [
+            provisioned("command-pt", region, "cohere.command-text-v14", status="InService", units=2, term="OneMonth"),
+            provisioned("claude-pt-new", region, "anthropic.claude-v2:1", status="Creating", units=1, term=None),
+            provisioned("claude-pt-grow", region, "anthropic.claude-v2:1", status="Updating", units=1, desired=3,
+                        term="SixMonths"),
+            provisioned("claude-pt-broken", region, "anthropic.claude-v2:1", status="Failed", units=1, term=None),
+        ],  # fmt: skip
+        "ListCustomModels": [custom_model("support-bot-ft", region, "amazon.titan-text-express-v1")],
+        "ListImportedModels": [imported_model("llama-3-8b-legal", region)],
+    }
+
+
+def aws_error(status: int, code: str, message: str) -> Reply:
+    """An error as Bedrock sends it: the type in ``x-amzn-ErrorType`` and ``{"message": ...}``."""
+    return Reply({"message": message}, status, {"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/"})
+
+
+@dataclass
+class Signed:
+    """The SigV4 scope of one request."""
+
+    operation: str
+    access_key: str
+    region: str
+    service: str
+    signed_headers: list[str]
+
+
+@dataclass
+class FakeBedrock:
+    """The fake's state: data per region, page size, injected faults, the signatures it saw."""
+
+    upstream: FakeUpstream
+    regions: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    page_size: int = 2
+    denied: set[str] = field(default_factory=set)
+    throttled: dict[str, int] = field(default_factory=dict)  # operation -> how many more 429s
+    failing: dict[str, int] = field(default_factory=dict)  # operation -> status of a plain error
+    signatures: list[Signed] = field(default_factory=list)
+    replies: list[tuple[str, Any]] = field(default_factory=list)  # (operation, body) of every 200
+    access_key: str = ACCESS_KEY
+
+    @property
+    def url(self) -> str:
+        return self.upstream.url
+
+    def region(self, name: str) -> dict[str, list[dict[str, Any]]]:
+        return self.regions.setdefault(name, region_data(name))
+
+    def deny(self, operation: str) -> None:
+        self.denied.add(operation)
+
+    def throttle(self, operation: str, times: int = 100) -> None:
+        self.throttled[operation] = times
+
+    def calls(self, operation: str) -> int:
+        return sum(1 for s in self.signatures if s.operation == operation)
+
+    def answer(self, request: Request, operation: str, member: str, paginated: bool) -> Reply:
+        match = AUTHORIZATION.match(request.headers.get("Authorization", ""))
+        if not match or "x-amz-date" not in {k.lower() for k in request.headers}:
+            return aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+        signed = Signed(operation, match["key"], match["region"], match["service"], match["signed"].split(";"))
+        self.signatures.append(signed)
+        if signed.access_key != self.access_key:
+            return aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+        if operation in self.denied:
+            return aws_error(
+                403,
+                "AccessDeniedException",
+                f"User: arn:aws:iam::{ACCOUNT}:user/hub is not authorized to perform: bedrock:{operation}",
+            )
+        if self.throttled.get(operation, 0) > 0:
+            self.throttled[operation] -= 1
+            return aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+        if operation in self.failing:
+            return aws_error(self.failing[operation], "InternalServerException", "An internal error occurred.")
+        items = self.region(signed.region)[operation]
+        if not paginated:
+            body: dict[str, Any] = {member: items}
+        else:
+            query = {k: v[-1] for k, v in parse_qs(request.query).items()}
+            start = int(base64.b64decode(query["nextToken"]).decode()) if "nextToken" in query else 0
+            size = min(int(query.get("maxResults", 1000)), self.page_size)
+            body = {member: items[start : start + size]}
+            if start + size < len(items):
+                body["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
+        self.replies.append((operation, body))
+        return Reply(body)
+
+
+def install(server: FakeUpstream) -> FakeBedrock:
+    """Serve the Bedrock list operations on a started ``server``; every region asked about gets ``region_data``."""
+    fake = FakeBedrock(server)
+    for path, (operation, member, paginated) in PATHS.items():
+        server.route("GET", path, handler=lambda r, o=operation, m=member, p=paginated: fake.answer(r, o, m, p))
+    return fake
+
+
+@contextmanager
+def fake_bedrock() -> Iterator[FakeBedrock]:
+    """A started fake Bedrock control plane, stopped afterwards."""
+    with FakeUpstream() as server:
+        yield install(server)
+
+
+def aws_environment(monkeypatch: Any, fake: FakeBedrock, regions: str = "us-east-1", secret: str = SECRET_KEY) -> None:
+    """Environment credentials and BEDROCK_* settings pointing the plugin at ``fake``, and no ~/.aws."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("BEDROCK_REGIONS", regions)
+    monkeypatch.setenv("BEDROCK_ENDPOINT_URL", fake.url)
