@@ -139,8 +139,7 @@ def region_data(region: str) -> dict[str, list[dict[str, Any]]]:
     """A region as an account with on-demand, legacy, provisioned-only, profiled and custom models sees it."""
     claude, titan = "anthropic.claude-3-5-sonnet-20241022-v2:0", "amazon.titan-embed-text-v2:0"
     models = [
-        foundation_model(claude, region, name="Claude 3.5 Sonnet v2", provider="Anthropic",
-                         inference=("ON_DEMAND", "INFERENCE_PROFILE")),
+        foundation_model(claude, region, name="Claude 3.5 Sonnet v2", provider="Anthropic"),
         foundation_model(titan, region, name="Titan Text Embeddings V2", provider="Amazon",
                          outputs=("EMBEDDING",), streaming=False),
         foundation_model("anthropic.claude-v2:1", region, name="Claude", provider="Anthropic", status="LEGACY"),
