@@ -21,7 +21,7 @@ from hub_core.testing import FakeUpstream
 from hub_core.testing.upstream import Reply, Request
 
 ACCESS_KEY = "AKIAFAKEBEDROCK0001"
-SECRET_KEY = "fake/Secret+AccessKey0123456789abcdefghij"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFAKEBEDROCK"
 ACCOUNT = "123456789012"
 AUTHORIZATION = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[A-Z0-9]+)/(?P<date>\d{8})/(?P<region>[a-z0-9-]+)/(?P<service>[a-z0-9-]+)"
@@ -190,12 +190,13 @@ class FakeBedrock:
     upstream: FakeUpstream
     regions: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     page_size: int = 2
-    denied: set[str] = field(default_factory=set)
+    denied: dict[str, str] = field(default_factory=dict)  # operation -> the AccessDenied message
     throttled: dict[str, int] = field(default_factory=dict)  # operation -> how many more 429s
     failing: dict[str, int] = field(default_factory=dict)  # operation -> status of a plain error
     signatures: list[Signed] = field(default_factory=list)
     replies: list[tuple[str, Any]] = field(default_factory=list)  # (operation, body) of every 200
     access_key: str = ACCESS_KEY
+    delay: float = 0.0  # seconds before every answer
 
     @property
     def url(self) -> str:
@@ -204,8 +205,9 @@ class FakeBedrock:
     def region(self, name: str) -> dict[str, list[dict[str, Any]]]:
         return self.regions.setdefault(name, region_data(name))
 
-    def deny(self, operation: str) -> None:
-        self.denied.add(operation)
+    def deny(self, operation: str, message: str | None = None) -> None:
+        default = f"User: arn:aws:iam::{ACCOUNT}:user/hub is not authorized to perform: bedrock:{operation}"
+        self.denied[operation] = message or default
 
     def throttle(self, operation: str, times: int = 100) -> None:
         self.throttled[operation] = times
@@ -222,11 +224,7 @@ class FakeBedrock:
         if signed.access_key != self.access_key:
             return aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
         if operation in self.denied:
-            return aws_error(
-                403,
-                "AccessDeniedException",
-                f"User: arn:aws:iam::{ACCOUNT}:user/hub is not authorized to perform: bedrock:{operation}",
-            )
+            return aws_error(403, "AccessDeniedException", self.denied[operation])
         if self.throttled.get(operation, 0) > 0:
             self.throttled[operation] -= 1
             return aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
@@ -243,7 +241,7 @@ class FakeBedrock:
             if start + size < len(items):
                 body["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
         self.replies.append((operation, body))
-        return Reply(body)
+        return Reply(body, delay=self.delay)
 
 
 def install(server: FakeUpstream) -> FakeBedrock:

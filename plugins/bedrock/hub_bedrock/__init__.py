@@ -36,8 +36,8 @@ def configured_targets(config: Mapping[str, Any]) -> list[Target]:
 
     settings = read_settings(config)
     aws = session(settings)
-    regions = settings.regions or tuple(filter(None, [aws.get_config_variable("region")]))
-    credentials = credentials_of(aws)
+    credentials = credentials_of(aws, settings)
+    regions = settings.regions or tuple(filter(None, [aws.get_config_variable("region")]))  # the profile's
     if not regions:
         if credentials is None:
             return []

@@ -47,21 +47,26 @@ def session(settings: Settings) -> Any:
     try:
         return botocore.session.Session(profile=settings.profile)
     except botocore.exceptions.ProfileNotFound:
-        raise ProviderConfigError(
-            f"Amazon Bedrock: the AWS profile {settings.profile!r} is not in ~/.aws/config; fix [providers.bedrock] "
-            "profile or BEDROCK_PROFILE.",
-            provider=PROVIDER,
-        ) from None
+        raise profile_not_found(settings.profile) from None
 
 
-def credentials_of(aws: Any) -> Any:
+def profile_not_found(profile: str | None) -> ProviderConfigError:
+    name = profile or os.environ.get("AWS_PROFILE") or "default"
+    return ProviderConfigError(
+        f"Amazon Bedrock: the AWS profile {name!r} is not in ~/.aws/config or ~/.aws/credentials; fix "
+        "[providers.bedrock] profile, BEDROCK_PROFILE or AWS_PROFILE.",
+        provider=PROVIDER,
+    )
+
+
+def credentials_of(aws: Any, settings: Settings) -> Any:
     """The chain's credentials, or None when it finds none (a broken SSO cache or profile raises instead)."""
     import botocore.exceptions
 
     try:
         return aws.get_credentials()
-    except botocore.exceptions.ProfileNotFound as error:
-        raise ProviderConfigError(f"Amazon Bedrock: {error}; fix AWS_PROFILE or the profile.", provider=PROVIDER) from None
+    except botocore.exceptions.ProfileNotFound:
+        raise profile_not_found(settings.profile) from None
     except botocore.exceptions.BotoCoreError as error:
         raise ProviderAuthError(
             f"Amazon Bedrock: the AWS credential chain failed ({type(error).__name__}); {WHAT_TO_SET}.",
@@ -89,7 +94,7 @@ class RegionClient:
     region: str
     client: Any = field(repr=False)
     redactor: Redactor = field(repr=False)
-    has_credentials: bool = True
+    profile: str | None = None
 
     @classmethod
     def create(cls, aws: Any, region: str, settings: Settings, credentials: Any) -> RegionClient:
@@ -104,7 +109,7 @@ class RegionClient:
             user_agent_extra="hub-bedrock/0.1.0",
         )
         client = aws.create_client("bedrock", region_name=region, endpoint_url=settings.endpoint_url, config=config)
-        return cls(region, client, redactor_for(credentials), credentials is not None)
+        return cls(region, client, redactor_for(credentials), settings.profile)
 
     async def aclose(self) -> None:
         self.client.close()

@@ -42,7 +42,7 @@ def discover(target: Target) -> Discovery:
         raise as_hub_error(error, handle, operation) from None
     warnings = []
     for operation, error in failures.items():
-        warnings.append(f"{target.name}: {operation}: {error_code(error)}")
+        warnings.append(f"{operation}: {error_code(error)}")  # the hub adds the region
         logger.warning("Amazon Bedrock region %r: %s failed (%s)", target.name, operation, handle.describe(error))
     return Discovery(endpoints=endpoints(target, lists), warnings=warnings)
 

@@ -64,7 +64,12 @@ def _route(architecture: Any) -> str:
 
 def litellm_params(endpoint: Endpoint, target: Target) -> dict[str, Any] | None:
     """``bedrock/<id>`` in the endpoint's region; credentials stay with LiteLLM's own AWS chain."""
-    region = endpoint.region or target.name
+    params = _params(endpoint, endpoint.region or target.name)
+    profile = getattr(target.handle, "profile", None)
+    return {**params, "aws_profile_name": profile} if profile else params
+
+
+def _params(endpoint: Endpoint, region: str) -> dict[str, Any]:
     kind, raw = endpoint.raw.get("kind"), endpoint.raw
     if kind == "provisioned_throughput":
         if not endpoint.model:
