@@ -9,6 +9,7 @@ from typing import Any
 from hub_core import ProviderAuthError, ProviderConfigError, ProviderError, ProviderUnavailableError, Redactor
 
 from hub_bedrock.config import PROVIDER, Settings, discovery_timeout
+from hub_bedrock.logs import guard_botocore_logs
 
 # Operation name -> (botocore method, list member of the reply, paginated).
 OPERATIONS: dict[str, tuple[str, str, bool]] = {
@@ -74,17 +75,16 @@ def credentials_of(aws: Any, settings: Settings) -> Any:
         ) from None
 
 
-def redactor_for(credentials: Any) -> Redactor:
+def secrets_of(credentials: Any) -> list[str | None]:
     """Every secret the client may send: the secret key, a session token, a Bedrock API key."""
-    redactor = Redactor(os.environ.get("AWS_BEARER_TOKEN_BEDROCK") or None)
+    secrets: list[str | None] = [os.environ.get("AWS_BEARER_TOKEN_BEDROCK")]
     if credentials is not None:
         try:
             frozen = credentials.get_frozen_credentials()
         except Exception:  # a refresh that fails now fails again, with its own error, on the first call
-            return redactor
-        redactor.add(frozen.secret_key)
-        redactor.add(frozen.token)
-    return redactor
+            return secrets
+        secrets += [frozen.secret_key, frozen.token]
+    return secrets
 
 
 @dataclass
@@ -109,7 +109,9 @@ class RegionClient:
             user_agent_extra="hub-bedrock/0.1.0",
         )
         client = aws.create_client("bedrock", region_name=region, endpoint_url=settings.endpoint_url, config=config)
-        return cls(region, client, redactor_for(credentials), settings.profile)
+        redactor = Redactor()
+        guard_botocore_logs(redactor, secrets_of(credentials))
+        return cls(region, client, redactor, settings.profile)
 
     async def aclose(self) -> None:
         self.client.close()
