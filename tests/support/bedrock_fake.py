@@ -158,10 +158,17 @@ def region_data(region: str) -> dict[str, list[dict[str, Any]]]:
         "ListProvisionedModelThroughputs": [
             provisioned("command-pt", region, "cohere.command-text-v14", status="InService", units=2, term="OneMonth"),
             provisioned("claude-pt-new", region, "anthropic.claude-v2:1", status="Creating", units=1, term=None),
-            provisioned("claude-pt-grow", region, "anthropic.claude-v2:1", status="Updating", units=1, desired=3,
-                        term="SixMonths"),
+            provisioned(
+                "claude-pt-grow",
+                region,
+                "anthropic.claude-v2:1",
+                status="Updating",
+                units=1,
+                desired=3,
+                term="SixMonths",
+            ),
             provisioned("claude-pt-broken", region, "anthropic.claude-v2:1", status="Failed", units=1, term=None),
-        ],  # fmt: skip
+        ],
         "ListCustomModels": [custom_model("support-bot-ft", region, "amazon.titan-text-express-v1")],
         "ListImportedModels": [imported_model("llama-3-8b-legal", region)],
     }
@@ -222,7 +229,9 @@ class FakeBedrock:
         signed = Signed(operation, match["key"], match["region"], match["service"], match["signed"].split(";"))
         self.signatures.append(signed)
         if signed.access_key != self.access_key:
-            return aws_error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+            return aws_error(
+                403, "UnrecognizedClientException", "The security token included in the request is invalid."
+            )
         if operation in self.denied:
             return aws_error(403, "AccessDeniedException", self.denied[operation])
         if self.throttled.get(operation, 0) > 0:

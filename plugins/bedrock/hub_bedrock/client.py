@@ -6,10 +6,9 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub_core import ProviderAuthError, ProviderConfigError, ProviderError, ProviderUnavailableError, Redactor
-
 from hub_bedrock.config import PROVIDER, Settings, discovery_timeout
 from hub_bedrock.logs import guard_botocore_logs
+from hub_core import ProviderAuthError, ProviderConfigError, ProviderError, ProviderUnavailableError, Redactor
 
 # Operation name -> (botocore method, list member of the reply, paginated).
 OPERATIONS: dict[str, tuple[str, str, bool]] = {

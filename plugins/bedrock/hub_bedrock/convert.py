@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from hub_core import Endpoint, ServedEntity
-
 from hub_bedrock.config import PROVIDER
+from hub_core import Endpoint, ServedEntity
 
 MODES = (("EMBEDDING", "embedding"), ("TEXT", "chat"), ("IMAGE", "image_generation"))
 LEGACY_REASON = "LEGACY: AWS has scheduled this model's end of life; move to a newer version"
@@ -84,7 +83,9 @@ class Converter:
             model_id,
             item,
             model_id,
-            entities=[ServedEntity(name=model_id, type="FOUNDATION_MODEL", external_provider=_text(item.get("providerName")))],
+            entities=[
+                ServedEntity(name=model_id, type="FOUNDATION_MODEL", external_provider=_text(item.get("providerName")))
+            ],
             state=_text(status),
             available=available,
             state_reason=reason,
@@ -116,7 +117,9 @@ class Converter:
         model = arn_resource(item.get("foundationModelArn"))
         status = _text(item.get("status"))
         units, desired = item.get("modelUnits"), item.get("desiredModelUnits")
-        reason = PROVISIONED_REASONS.get(status or "", f"the provisioned throughput is {status or 'in an unknown state'}")
+        reason = PROVISIONED_REASONS.get(
+            status or "", f"the provisioned throughput is {status or 'in an unknown state'}"
+        )
         if status == "Updating" and isinstance(desired, int):
             reason += f" (to {desired} model units)"
         return self._endpoint(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from hub_core import Discovery, Endpoint, Target
-
 from hub_bedrock.client import CREDENTIAL_CODES, OPERATIONS, RegionClient, as_hub_error, error_code, is_transient
 from hub_bedrock.convert import Converter
+from hub_core import Discovery, Endpoint, Target
 
 logger = logging.getLogger("hub_bedrock")
 FIRST = "ListFoundationModels"
@@ -38,12 +37,12 @@ def discover(target: Target) -> Discovery:
                 raise as_hub_error(error, handle, operation) from None
             failures[operation] = error
     if not lists:  # nothing answered: the first failure speaks for the region
-        operation, error = next(iter(failures.items()))
-        raise as_hub_error(error, handle, operation) from None
+        first, fault = next(iter(failures.items()))
+        raise as_hub_error(fault, handle, first) from None
     warnings = []
-    for operation, error in failures.items():
-        warnings.append(f"{operation}: {error_code(error)}")  # the hub adds the region
-        logger.warning("Amazon Bedrock region %r: %s failed (%s)", target.name, operation, handle.describe(error))
+    for failed, fault in failures.items():
+        warnings.append(f"{failed}: {error_code(fault)}")  # the hub adds the region
+        logger.warning("Amazon Bedrock region %r: %s failed (%s)", target.name, failed, handle.describe(fault))
     return Discovery(endpoints=endpoints(target, lists), warnings=warnings)
 
 

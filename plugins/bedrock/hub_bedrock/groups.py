@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub_core import Endpoint, ModelGroup, ProviderError, Target, live_model_group
-
 from hub_bedrock.config import PROVIDER
+from hub_core import Endpoint, ModelGroup, ProviderError, Target, live_model_group
 
 CATALOG_PROVIDERS = ["bedrock", "bedrock_converse"]
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global.")
@@ -44,7 +43,9 @@ def hourly_price(endpoint: Endpoint, catalog: Any) -> float | None:
 
 def model_group(endpoint: Endpoint, catalog: Any) -> ModelGroup:
     kind = endpoint.raw.get("kind")
-    ids = [endpoint.name, endpoint.model] if kind == "inference_profile" else [endpoint.model or endpoint.name]
+    ids: list[str | None] = (
+        [endpoint.name, endpoint.model] if kind == "inference_profile" else [endpoint.model or endpoint.name]
+    )
     found = catalog_entry(catalog, ids, endpoint.region)
     fields = dict(catalog.fields(found[0])) if found else {}
     if endpoint.mode:
