@@ -234,3 +234,39 @@ async def test_litellm_deployments_name_the_model_and_region_and_no_credential(
     left_out = {item["endpoint"]: item["reason"] for item in body["left_out"]}
     assert "provisioned throughput" in left_out["support-bot-ft"]
     assert SECRET_KEY not in response.text and ACCESS_KEY not in response.text
+
+
+async def test_check_access_marks_models_the_account_may_not_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_bedrock() as fake:
+        fake.access["anthropic.claude-3-5-sonnet-20241022-v2:0"] = {"authorizationStatus": "NOT_AUTHORIZED"}
+        fake.access["amazon.titan-embed-text-v2:0"] = {"agreementAvailability": {"status": "PENDING"}}
+        aws_environment(monkeypatch, fake)
+        hub = hub_for(providers={"bedrock": {"check_access": True}})
+        response = await get(hub, "/public/bedrock/endpoints")
+    assert response.status_code == 200 and response.json()["warnings"] == []
+    names = {e["name"]: e for e in response.json()["endpoints"]}
+    claude = names["anthropic.claude-3-5-sonnet-20241022-v2:0"]
+    assert claude["available"] is False and "model access has not been granted" in claude["state_reason"]
+    assert "agreement is PENDING" in names["amazon.titan-embed-text-v2:0"]["state_reason"]
+    assert names["amazon.nova-canvas-v1:0"]["available"] is True
+    assert fake.calls("GetFoundationModelAvailability") == 4, "once per on-demand model, not the provisioned-only"
+    assert {op for op, _ in fake.replies} >= {"GetFoundationModelAvailability"}
+
+
+async def test_check_access_denied_leaves_the_models_as_listed_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_bedrock() as fake:
+        fake.deny("GetFoundationModelAvailability")
+        aws_environment(monkeypatch, fake)
+        monkeypatch.setenv("BEDROCK_CHECK_ACCESS", "true")
+        response = await get(hub_for(), "/public/bedrock/endpoints")
+    assert response.status_code == 200
+    assert response.json()["warnings"] == ["us-east-1: GetFoundationModelAvailability: AccessDeniedException"]
+    names = {e["name"]: e for e in response.json()["endpoints"]}
+    assert names["anthropic.claude-3-5-sonnet-20241022-v2:0"]["available"] is True
+
+
+async def test_without_check_access_no_availability_call_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_bedrock() as fake:
+        aws_environment(monkeypatch, fake)
+        assert (await get(hub_for(), "/public/bedrock/endpoints")).status_code == 200
+    assert fake.calls("GetFoundationModelAvailability") == 0

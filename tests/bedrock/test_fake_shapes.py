@@ -7,10 +7,10 @@ from typing import Any
 
 import botocore.loaders
 import pytest
-from bedrock_fake import PATHS, aws_environment, aws_error, fake_bedrock, region_data
+from bedrock_fake import PATHS, aws_environment, aws_error, fake_bedrock, install, region_data
 
 import hub_bedrock
-from hub_core.testing import app_client, make_hub
+from hub_core.testing import FakeUpstream, app_client, make_hub
 
 MODEL: dict[str, Any] = botocore.loaders.create_loader().load_service_model("bedrock", "service-2")
 SHAPES: dict[str, Any] = MODEL["shapes"]
@@ -82,6 +82,14 @@ def test_the_fake_serves_the_operations_at_the_paths_and_with_the_query_the_mode
         assert paginated == ({"nextToken", "maxResults"} <= query), operation
 
 
+def test_the_availability_path_is_the_models_uri_with_the_model_id_encoded(fake_upstream: FakeUpstream) -> None:
+    install(fake_upstream)
+    spec = MODEL["operations"]["GetFoundationModelAvailability"]["http"]
+    assert (spec["method"], spec["requestUri"]) == ("GET", "/foundation-model-availability/{modelId}")
+    routed = {path for method, path in fake_upstream._routes}
+    assert "/foundation-model-availability/anthropic.claude-v2%3A1" in routed
+
+
 def test_the_fakes_errors_are_the_models_error_shapes() -> None:
     for code, status in (("ThrottlingException", 429), ("AccessDeniedException", 403)):
         reply = aws_error(status, code, "m")
@@ -94,9 +102,12 @@ def test_the_fakes_errors_are_the_models_error_shapes() -> None:
 async def test_every_reply_the_fake_sent_during_discovery_matches_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_bedrock() as fake:
         aws_environment(monkeypatch, fake, regions="us-east-1,eu-west-1")
-        async with app_client(make_hub({"bedrock": hub_bedrock})) as client:
+        fake.access["amazon.titan-embed-text-v2:0"] = {"authorizationStatus": "NOT_AUTHORIZED"}
+        hub = make_hub({"bedrock": hub_bedrock}, providers={"bedrock": {"check_access": True}})
+        async with app_client(hub) as client:
             assert (await client.get("/public/bedrock/endpoints")).status_code == 200
-    assert {operation for operation, _ in fake.replies} == {operation for operation, _, _ in PATHS.values()}
+    operations = {operation for operation, _, _ in PATHS.values()} | {"GetFoundationModelAvailability"}
+    assert {operation for operation, _ in fake.replies} == operations
     assert any("nextToken" in body for _, body in fake.replies), "discovery went through more than one page"
     for operation, body in fake.replies:
         assert violations(body, output_shape(operation), operation) == []

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from hub_core.testing import FakeUpstream
 from hub_core.testing.upstream import Reply, Request
@@ -204,6 +204,7 @@ class FakeBedrock:
     replies: list[tuple[str, Any]] = field(default_factory=list)  # (operation, body) of every 200
     access_key: str = ACCESS_KEY
     delay: float = 0.0  # seconds before every answer
+    access: dict[str, dict[str, Any]] = field(default_factory=dict)  # model id -> availability fields to change
 
     @property
     def url(self) -> str:
@@ -222,7 +223,35 @@ class FakeBedrock:
     def calls(self, operation: str) -> int:
         return sum(1 for s in self.signatures if s.operation == operation)
 
+    def availability(self, request: Request, model_id: str) -> Reply:
+        operation = "GetFoundationModelAvailability"
+        signed = self.verify(request, operation)
+        if isinstance(signed, Reply):
+            return signed
+        body = availability_reply(model_id, **self.access.get(model_id, {}))
+        self.replies.append((operation, body))
+        return Reply(body, delay=self.delay)
+
     def answer(self, request: Request, operation: str, member: str, paginated: bool) -> Reply:
+        signed = self.verify(request, operation)
+        if isinstance(signed, Reply):
+            return signed
+        items = self.region(signed.region)[operation]
+        if not paginated:
+            body: dict[str, Any] = {member: items}
+        else:
+            query = {k: v[-1] for k, v in parse_qs(request.query).items()}
+            start = int(base64.b64decode(query["nextToken"]).decode()) if "nextToken" in query else 0
+            size = min(int(query.get("maxResults", 1000)), self.page_size)
+            body = {member: items[start : start + size]}
+            if start + size < len(items):
+                body["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
+        self.replies.append((operation, body))
+        return Reply(body, delay=self.delay)
+
+    def verify(self, request: Request, operation: str) -> Signed | Reply:
+        """The request's SigV4 scope, or the error a real endpoint answers first: unsigned, unknown key, denied,
+        throttled, failing."""
         match = AUTHORIZATION.match(request.headers.get("Authorization", ""))
         if not match or "x-amz-date" not in {k.lower() for k in request.headers}:
             return aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
@@ -239,18 +268,7 @@ class FakeBedrock:
             return aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
         if operation in self.failing:
             return aws_error(self.failing[operation], "InternalServerException", "An internal error occurred.")
-        items = self.region(signed.region)[operation]
-        if not paginated:
-            body: dict[str, Any] = {member: items}
-        else:
-            query = {k: v[-1] for k, v in parse_qs(request.query).items()}
-            start = int(base64.b64decode(query["nextToken"]).decode()) if "nextToken" in query else 0
-            size = min(int(query.get("maxResults", 1000)), self.page_size)
-            body = {member: items[start : start + size]}
-            if start + size < len(items):
-                body["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
-        self.replies.append((operation, body))
-        return Reply(body, delay=self.delay)
+        return signed
 
 
 def install(server: FakeUpstream) -> FakeBedrock:
@@ -258,7 +276,22 @@ def install(server: FakeUpstream) -> FakeBedrock:
     fake = FakeBedrock(server)
     for path, (operation, member, paginated) in PATHS.items():
         server.route("GET", path, handler=lambda r, o=operation, m=member, p=paginated: fake.answer(r, o, m, p))
+    for model in region_data("us-east-1")["ListFoundationModels"]:
+        path = f"/foundation-model-availability/{quote(model['modelId'], safe='')}"  # botocore encodes ':'
+        server.route("GET", path, handler=lambda r, i=model["modelId"]: fake.availability(r, i))
     return fake
+
+
+def availability_reply(model_id: str, **changes: Any) -> dict[str, Any]:
+    """GetFoundationModelAvailability's answer for a model the account may call, with ``changes``."""
+    return {
+        "modelId": model_id,
+        "agreementAvailability": {"status": "AVAILABLE"},
+        "authorizationStatus": "AUTHORIZED",
+        "entitlementAvailability": "AVAILABLE",
+        "regionAvailability": "AVAILABLE",
+        **changes,
+    }
 
 
 @contextmanager

@@ -94,6 +94,7 @@ class RegionClient:
     client: Any = field(repr=False)
     redactor: Redactor = field(repr=False)
     profile: str | None = None
+    check_access: bool = False
 
     @classmethod
     def create(cls, aws: Any, region: str, settings: Settings, credentials: Any) -> RegionClient:
@@ -110,7 +111,7 @@ class RegionClient:
         client = aws.create_client("bedrock", region_name=region, endpoint_url=settings.endpoint_url, config=config)
         redactor = Redactor()
         guard_botocore_logs(redactor, secrets_of(credentials))
-        return cls(region, client, redactor, settings.profile)
+        return cls(region, client, redactor, settings.profile, settings.check_access)
 
     async def aclose(self) -> None:
         self.client.close()

@@ -13,7 +13,7 @@ from hub_core import ProviderConfigError
 PROVIDER = "bedrock"
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 URL = re.compile(r"^https?://[^/@?#\s]+/?$")
-KNOWN_KEYS = {"regions", "endpoint_url", "profile"}
+KNOWN_KEYS = {"regions", "endpoint_url", "profile", "check_access"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Settings:
     regions: tuple[str, ...]
     profile: str | None
     endpoint_url: str | None
+    check_access: bool = False  # ask GetFoundationModelAvailability for each on-demand model
 
 
 def _fail(message: str) -> ProviderConfigError:
@@ -58,7 +59,10 @@ def read_settings(config: Mapping[str, Any]) -> Settings:
     endpoint_url = config.get("endpoint_url") or os.environ.get("BEDROCK_ENDPOINT_URL") or None
     if endpoint_url is not None and (not isinstance(endpoint_url, str) or not URL.match(endpoint_url)):
         raise _fail("endpoint_url must be an http(s) URL with no path, user or query, e.g. https://vpce-....")
-    return Settings(_regions(config), profile, endpoint_url.rstrip("/") if endpoint_url else None)
+    check: Any = config.get("check_access", os.environ.get("BEDROCK_CHECK_ACCESS", "false").lower() in ("1", "true"))
+    if not isinstance(check, bool):
+        raise _fail("[providers.bedrock] check_access must be true or false.")
+    return Settings(_regions(config), profile, endpoint_url.rstrip("/") if endpoint_url else None, check)
 
 
 def discovery_timeout() -> float:

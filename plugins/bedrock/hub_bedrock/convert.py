@@ -47,8 +47,16 @@ def _time(value: Any) -> datetime | None:
 class Converter:
     """Builds one region's endpoints; knows the region's foundation models for profiles and throughputs."""
 
-    def __init__(self, region: str, target: str, target_url: str | None, foundation: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        region: str,
+        target: str,
+        target_url: str | None,
+        foundation: list[dict[str, Any]],
+        denied: dict[str, str] | None = None,
+    ) -> None:
         self.region, self.target, self.target_url = region, target, target_url
+        self.denied = denied or {}  # model id -> why this account cannot call it
         self.runtime_url = f"https://bedrock-runtime.{region}.amazonaws.com"
         self.models = {m["modelId"]: m for m in foundation if isinstance(m.get("modelId"), str)}
 
@@ -78,6 +86,8 @@ class Converter:
         status = (item.get("modelLifecycle") or {}).get("status")
         available = status in (None, "ACTIVE", "LEGACY")
         reason = LEGACY_REASON if status == "LEGACY" else None if available else f"model lifecycle is {status}"
+        if available and model_id in self.denied:
+            available, reason = False, self.denied[model_id]
         return self._endpoint(
             "foundation_model",
             model_id,

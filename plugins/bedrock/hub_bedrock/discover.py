@@ -39,17 +39,26 @@ def discover(target: Target) -> Discovery:
     if not lists:  # nothing answered: the first failure speaks for the region
         first, fault = next(iter(failures.items()))
         raise as_hub_error(fault, handle, first) from None
+    denied: dict[str, str] = {}
+    if handle.check_access and "ListFoundationModels" in lists:
+        from hub_bedrock.access import OPERATION, check
+
+        ids = [m["modelId"] for m in lists["ListFoundationModels"] if isinstance(m.get("modelId"), str)
+               and "ON_DEMAND" in (m.get("inferenceTypesSupported") or [])]  # fmt: skip
+        denied, trouble = check(handle, ids)
+        if trouble is not None:
+            failures[OPERATION] = trouble
     warnings = []
     for failed, fault in failures.items():
         warnings.append(f"{failed}: {error_code(fault)}")  # the hub adds the region
         logger.warning("Amazon Bedrock region %r: %s failed (%s)", target.name, failed, handle.describe(fault))
-    return Discovery(endpoints=endpoints(target, lists), warnings=warnings)
+    return Discovery(endpoints=endpoints(target, lists, denied), warnings=warnings)
 
 
-def endpoints(target: Target, lists: dict[str, list[dict[str, Any]]]) -> list[Endpoint]:
+def endpoints(target: Target, lists: dict[str, list[dict[str, Any]]], denied: dict[str, str]) -> list[Endpoint]:
     handle: RegionClient = target.handle
     foundation = [m for m in lists.get("ListFoundationModels", []) if isinstance(m.get("modelId"), str)]
-    convert = Converter(handle.region, target.name, target.url, foundation)
+    convert = Converter(handle.region, target.name, target.url, foundation, denied)
     found: list[Endpoint | None] = [convert.foundation(m) for m in foundation]
     found += [convert.profile(p) for p in lists.get("ListInferenceProfiles", []) if p.get("inferenceProfileId")]
     found += [convert.provisioned(p) for p in lists.get("ListProvisionedModelThroughputs", [])
