@@ -17,6 +17,7 @@ class TestBedrockContract(ProviderContract):
     def configure(self, monkeypatch: pytest.MonkeyPatch, upstream: FakeUpstream, secret: str) -> bool:
         fake = install(upstream)
         fake.failing["ListFoundationModels"] = 500
+        fake.secret_key = secret
         monkeypatch.setenv("HUB_DISCOVERY_TIMEOUT", "2")
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake.access_key)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)

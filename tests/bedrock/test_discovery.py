@@ -12,7 +12,7 @@ from hub_core.testing import app_client, make_hub
 
 
 def hub_for(**settings: Any) -> Any:
-    return make_hub({"bedrock": hub_bedrock}, discovery_timeout=5, **settings)
+    return make_hub({"bedrock": hub_bedrock}, **{"discovery_timeout": 5, **settings})
 
 
 async def get(hub: Any, path: str, **params: str) -> Any:
@@ -49,6 +49,7 @@ async def test_one_region_lists_on_demand_models_profiles_and_throughputs(monkey
     # Pagination: three profiles at two a page, four throughputs at two a page.
     assert fake.calls("ListInferenceProfiles") == 2 and fake.calls("ListProvisionedModelThroughputs") == 2
     assert {(s.access_key, s.region, s.service) for s in fake.signatures} == {(ACCESS_KEY, "us-east-1", "bedrock")}
+    assert all(s.verified for s in fake.signatures), "every signature matches the secret key"
 
 
 async def test_two_regions_are_one_group_with_a_deployment_each(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -62,6 +63,32 @@ async def test_two_regions_are_one_group_with_a_deployment_each(monkeypatch: pyt
     assert {d["target"] for d in claude["deployments"]} == {"eu-west-1", "us-east-1"}
     assert {s.region for s in fake.signatures} == {"us-east-1", "eu-west-1"}, "each client signs for its region"
     assert all(s.service == "bedrock" and "x-amz-date" in s.signed_headers for s in fake.signatures)
+    assert all(s.verified for s in fake.signatures)
+
+
+async def test_a_wrong_secret_key_is_provider_auth(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_bedrock() as fake:
+        aws_environment(monkeypatch, fake, secret="wJalrXUtnFEMI/K7MDENG/bPxRfiCYWRONGWRONGW")
+        response = await get(hub_for(), "/public/bedrock/endpoints")
+    assert response.status_code == 502
+    assert "SignatureDoesNotMatch" in response.json()["detail"]
+    assert [s.verified for s in fake.signatures] == [False], "one call, refused; no other list is tried"
+
+
+async def test_one_region_down_degrades_only_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_bedrock() as fake:
+        fake.down.add("eu-west-1")
+        aws_environment(monkeypatch, fake, regions="us-east-1,eu-west-1")
+        hub = hub_for(discovery_timeout=3)
+        async with app_client(hub) as client:
+            endpoints = await client.get("/public/bedrock/endpoints")
+            groups = await client.get("/public/model_hub", params={"provider": "bedrock"})
+    assert endpoints.status_code == 200
+    body = endpoints.json()
+    assert {e["region"] for e in body["endpoints"]} == {"us-east-1"}
+    assert len(body["errors"]) == 1 and "eu-west-1" in body["errors"][0]
+    claude = {g["model_group"]: g for g in groups.json()}["bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0"]
+    assert [d["region"] for d in claude["deployments"]] == ["us-east-1"]
 
 
 async def test_groups_are_priced_from_the_bedrock_catalog_keys_and_throughput_per_hour(
@@ -128,7 +155,7 @@ async def test_throttling_on_the_first_call_is_a_retryable_outage(
     with fake_bedrock() as fake:
         fake.throttle("ListFoundationModels")
         aws_environment(monkeypatch, fake)
-        response = await get(hub_for(), "/public/bedrock/endpoints")
+        response = await get(hub_for(discovery_timeout=3), "/public/bedrock/endpoints")
     assert response.status_code == 503
     assert response.json()["type"] == "urn:hub-core:problem:provider-unavailable"
     retried = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]

@@ -10,12 +10,14 @@ credential scope of the Authorization header, as a real regional endpoint would 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, unquote
 
 from hub_core.testing import FakeUpstream
 from hub_core.testing.upstream import Reply, Request
@@ -174,6 +176,36 @@ def region_data(region: str) -> dict[str, list[dict[str, Any]]]:
     }
 
 
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def sigv4_signature(request: Request, secret: str, scope: str, signed_headers: list[str]) -> str:
+    """The signature AWS computes for ``request`` (Signature Version 4, as the AWS docs spell it out)."""
+    headers = {k.lower(): " ".join(v.split()) for k, v in request.headers.items()}
+    pairs = sorted(
+        (quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~"))
+        for k, _, v in (pair.partition("=") for pair in request.query.split("&") if pair)
+    )
+    payload = headers.get("x-amz-content-sha256") or hashlib.sha256(request.body).hexdigest()
+    canonical = "\n".join(
+        [
+            request.method,
+            quote(request.path, safe="/~"),  # the path as sent, encoded once more
+            "&".join(f"{k}={v}" for k, v in pairs),
+            "".join(f"{name}:{headers.get(name, '')}\n" for name in signed_headers),
+            ";".join(signed_headers),
+            payload,
+        ]
+    )
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", headers.get("x-amz-date", ""), scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    date, region, service, terminator = scope.split("/")
+    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret}".encode(), date), region), service), terminator)
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
 def aws_error(status: int, code: str, message: str) -> Reply:
     """An error as Bedrock sends it: the type in ``x-amzn-ErrorType`` and ``{"message": ...}``."""
     return Reply({"message": message}, status, {"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/"})
@@ -188,6 +220,7 @@ class Signed:
     region: str
     service: str
     signed_headers: list[str]
+    verified: bool = False  # the signature matched the fake's secret key
 
 
 @dataclass
@@ -203,6 +236,8 @@ class FakeBedrock:
     signatures: list[Signed] = field(default_factory=list)
     replies: list[tuple[str, Any]] = field(default_factory=list)  # (operation, body) of every 200
     access_key: str = ACCESS_KEY
+    secret_key: str = SECRET_KEY  # every signature is checked with it
+    down: set[str] = field(default_factory=set)  # regions that answer 503 to everything
     delay: float = 0.0  # seconds before every answer
     access: dict[str, dict[str, Any]] = field(default_factory=dict)  # model id -> availability fields to change
 
@@ -261,6 +296,18 @@ class FakeBedrock:
             return aws_error(
                 403, "UnrecognizedClientException", "The security token included in the request is invalid."
             )
+        scope = f"{match['date']}/{signed.region}/{signed.service}/aws4_request"
+        if not hmac.compare_digest(
+            sigv4_signature(request, self.secret_key, scope, signed.signed_headers), match["signature"]
+        ):
+            return aws_error(
+                403,
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        signed.verified = True
+        if signed.region in self.down:
+            return aws_error(503, "ServiceUnavailableException", "Service is temporarily unavailable.")
         if operation in self.denied:
             return aws_error(403, "AccessDeniedException", self.denied[operation])
         if self.throttled.get(operation, 0) > 0:
