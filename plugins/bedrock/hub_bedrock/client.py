@@ -101,11 +101,12 @@ class RegionClient:
         from botocore.config import Config
 
         deadline = discovery_timeout()
-        # Two attempts each bounded well inside the hub's deadline, so botocore's retry never outlives it.
+        # Two attempts (botocore's max_attempts counts retries only), each bounded well inside the hub's
+        # deadline, so botocore's retry never outlives it and the hub's own retries decide the rest.
         config = Config(
             connect_timeout=max(0.5, min(3.0, deadline / 5)),
             read_timeout=max(1.0, min(10.0, deadline / 4)),
-            retries={"max_attempts": 2, "mode": "standard"},
+            retries={"max_attempts": 1, "mode": "standard"},
             user_agent_extra="hub-bedrock/0.1.0",
         )
         client = aws.create_client("bedrock", region_name=region, endpoint_url=settings.endpoint_url, config=config)
