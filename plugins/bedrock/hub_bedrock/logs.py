@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import logging
+import re
 
-from hub_core import Redactor
+from hub_core import REDACTED, Redactor
 
 SECRETS = Redactor()  # every credential any region's client holds; redacts by value in all its forms
+# Credentials botocore obtains later (a refreshed role session, SSO) and logs at DEBUG: the session-token
+# header it sends, and the STS (XML) and SSO (JSON) replies that carry keys. Redacted by where they stand.
+SHAPES = re.compile(
+    r"(?P<head>x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)(?P<value>[^'\"\s,}]+)"
+    r"|(?P<open><(?:SecretAccessKey|SessionToken)>)(?P<xml>[^<]*)"
+    r"|(?P<key>['\"](?:secretAccessKey|sessionToken|accessToken|SecretAccessKey|SessionToken)['\"]\s*:\s*['\"])"
+    r"(?P<json>[^'\"]*)",
+    re.IGNORECASE,
+)
+
+
+def _scrub(match: re.Match[str]) -> str:
+    prefix = match["head"] or match["open"] or match["key"]
+    return f"{prefix}{REDACTED}"
 
 
 class RedactingFilter(logging.Filter):
@@ -17,8 +32,9 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string is logging's problem, not ours
             return True
-        if SECRETS.found_in(message):
-            record.msg, record.args = SECRETS.redact(message), None
+        scrubbed = SHAPES.sub(_scrub, message)
+        if scrubbed != message or SECRETS.found_in(scrubbed):
+            record.msg, record.args = SECRETS.redact(scrubbed), None
         return True
 
 
