@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub_core import Discovery, Endpoint, ModelGroup, ProviderConfigError, ProviderInfo, Target, hookimpl
+from hub_core import Discovery, Endpoint, ModelGroup, ProviderInfo, Target, hookimpl
 
 __version__ = "0.1.0"
 PROVIDER = "bedrock"
@@ -30,32 +30,10 @@ def provider_info() -> ProviderInfo:
 
 @hookimpl
 def configured_targets(config: Mapping[str, Any]) -> list[Target]:
-    """One target per region; none when neither a region nor credentials are found (catalog fallback)."""
-    from hub_bedrock.client import RegionClient, credentials_of, session
-    from hub_bedrock.config import read_settings
+    """One target per region (and per assumed account); none when neither a region nor credentials are found."""
+    from hub_bedrock.targets import targets
 
-    settings = read_settings(config)
-    aws = session(settings)
-    credentials = credentials_of(aws, settings)
-    regions = settings.regions or tuple(filter(None, [aws.get_config_variable("region")]))  # the profile's
-    if not regions:
-        if credentials is None:
-            return []
-        raise ProviderConfigError(
-            "Amazon Bedrock: AWS credentials were found but no region; set [providers.bedrock] regions, "
-            "BEDROCK_REGIONS or AWS_REGION.",
-            provider=PROVIDER,
-        )
-    method = getattr(credentials, "method", None) if credentials is not None else None
-    return [
-        Target(
-            name=region,
-            url=settings.endpoint_url or f"https://bedrock.{region}.amazonaws.com",
-            auth_method=f"aws:{method or 'none'}",
-            handle=RegionClient.create(aws, region, settings, credentials),
-        )
-        for region in regions
-    ]
+    return targets(config)
 
 
 @hookimpl

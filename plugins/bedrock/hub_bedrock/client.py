@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub_bedrock.config import PROVIDER, Settings, discovery_timeout
+from hub_bedrock.config import PROVIDER, Account, Settings, discovery_timeout
 from hub_bedrock.logs import guard_botocore_logs
 from hub_core import ProviderAuthError, ProviderConfigError, ProviderError, ProviderUnavailableError, Redactor
 
@@ -95,9 +95,13 @@ class RegionClient:
     redactor: Redactor = field(repr=False)
     profile: str | None = None
     check_access: bool = False
+    account: str | None = None  # the assumed account's id, for endpoints whose ARNs name none
+    role_arn: str | None = None
 
     @classmethod
-    def create(cls, aws: Any, region: str, settings: Settings, credentials: Any) -> RegionClient:
+    def create(
+        cls, aws: Any, region: str, settings: Settings, credentials: Any, account: Account | None = None
+    ) -> RegionClient:
         from botocore.config import Config
 
         deadline = discovery_timeout()
@@ -112,7 +116,11 @@ class RegionClient:
         client = aws.create_client("bedrock", region_name=region, endpoint_url=settings.endpoint_url, config=config)
         redactor = Redactor()
         guard_botocore_logs(redactor, secrets_of(credentials))
-        return cls(region, client, redactor, settings.profile, settings.check_access)
+        if account is None:
+            return cls(region, client, redactor, settings.profile, settings.check_access)
+        return cls(
+            region, client, redactor, settings.profile, settings.check_access, account.account_id, account.role_arn
+        )
 
     async def aclose(self) -> None:
         self.client.close()

@@ -54,7 +54,9 @@ class Converter:
         target_url: str | None,
         foundation: list[dict[str, Any]],
         denied: dict[str, str] | None = None,
+        account: str | None = None,
     ) -> None:
+        self.account = account  # the target's account, for items whose ARN names none (foundation models)
         self.region, self.target, self.target_url = region, target, target_url
         self.denied = denied or {}  # model id -> why this account cannot call it
         self.runtime_url = f"https://bedrock-runtime.{region}.amazonaws.com"
@@ -64,6 +66,7 @@ class Converter:
         base = self.models.get(model or "", {})
         streaming = base.get("responseStreamingSupported")
         fields.setdefault("mode", mode_of(base.get("outputModalities")))
+        fields["account"] = fields.get("account") or self.account
         return Endpoint(
             provider=PROVIDER,
             name=name,

@@ -58,7 +58,7 @@ def discover(target: Target) -> Discovery:
 def endpoints(target: Target, lists: dict[str, list[dict[str, Any]]], denied: dict[str, str]) -> list[Endpoint]:
     handle: RegionClient = target.handle
     foundation = [m for m in lists.get("ListFoundationModels", []) if isinstance(m.get("modelId"), str)]
-    convert = Converter(handle.region, target.name, target.url, foundation, denied)
+    convert = Converter(handle.region, target.name, target.url, foundation, denied, handle.account)
     found: list[Endpoint | None] = [convert.foundation(m) for m in foundation]
     found += [convert.profile(p) for p in lists.get("ListInferenceProfiles", []) if p.get("inferenceProfileId")]
     found += [convert.provisioned(p) for p in lists.get("ListProvisionedModelThroughputs", [])

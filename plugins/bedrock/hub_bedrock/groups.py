@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hub_bedrock.config import PROVIDER
+from hub_bedrock.roles import SESSION_NAME
 from hub_core import Endpoint, ModelGroup, ProviderError, Target, live_model_group
 
 CATALOG_PROVIDERS = ["bedrock", "bedrock_converse"]
@@ -66,8 +67,12 @@ def _route(architecture: Any) -> str:
 def litellm_params(endpoint: Endpoint, target: Target) -> dict[str, Any] | None:
     """``bedrock/<id>`` in the endpoint's region; credentials stay with LiteLLM's own AWS chain."""
     params = _params(endpoint, endpoint.region or target.name)
-    profile = getattr(target.handle, "profile", None)
-    return {**params, "aws_profile_name": profile} if profile else params
+    profile, role = getattr(target.handle, "profile", None), getattr(target.handle, "role_arn", None)
+    if profile:
+        params["aws_profile_name"] = profile
+    if role:  # LiteLLM assumes the same role with its own credentials
+        params.update(aws_role_name=role, aws_session_name=SESSION_NAME)
+    return params
 
 
 def _params(endpoint: Endpoint, region: str) -> dict[str, Any]:
