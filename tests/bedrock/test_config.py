@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
-from bedrock_fake import ACCESS_KEY, SECRET_KEY, aws_environment, fake_bedrock
+from bedrock_fake import ACCESS_KEY, SECRET_KEY, aws_environment, fake_bedrock, fake_sts
 
 import hub_bedrock
+from hub_core import ProviderConfigError
 from hub_core.testing import app_client, make_hub
 
 
@@ -84,3 +86,74 @@ async def test_a_profile_in_the_shared_files_is_used_and_named_in_the_litellm_pa
         "aws_profile_name": "reader",
     }
     assert SECRET_KEY not in providers.text and SECRET_KEY not in export.text
+
+
+async def test_accounts_are_reached_through_an_assumed_role(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # botocore logs the STS reply, keys and all, at DEBUG
+    with fake_bedrock() as fake, fake_sts(fake) as sts:
+        aws_environment(monkeypatch, fake)
+        settings = {
+            "own_account": False,
+            "sts_endpoint_url": sts.url,
+            "accounts": [
+                {"name": "prod", "role_arn": "arn:aws:iam::111122223333:role/hub-reader", "external_id": "hub-1"},
+                {"name": "dev", "role_arn": "arn:aws:iam::444455556666:role/hub-reader", "regions": ["eu-west-1"]},
+            ],
+        }
+        hub = make_hub({"bedrock": hub_bedrock}, providers={"bedrock": settings}, discovery_timeout=5)
+        async with app_client(hub) as client:
+            endpoints = await client.get("/public/bedrock/endpoints")
+            groups = await client.get("/public/model_hub", params={"provider": "bedrock"})
+            export = await client.get("/public/bedrock/litellm_model_list")
+    assert endpoints.status_code == 200, endpoints.text
+    assert {(f["RoleArn"], f.get("ExternalId")) for f in sts.assumed} == {
+        ("arn:aws:iam::111122223333:role/hub-reader", "hub-1"),
+        ("arn:aws:iam::444455556666:role/hub-reader", None),
+    }
+    assert {s.access_key[:15] for s in fake.signatures} == {"ASIAFAKEASSUMED"}, "only assumed keys call Bedrock"
+    assert all(s.verified for s in fake.signatures)
+    claude = {g["model_group"]: g for g in groups.json()}["bedrock/anthropic.claude-3-5-sonnet-20241022-v2:0"]
+    assert sorted((d["target"], d["account"]) for d in claude["deployments"]) == [
+        ("dev/eu-west-1", "444455556666"),
+        ("prod/us-east-1", "111122223333"),
+    ]
+    params = [
+        d["litellm_params"] for d in export.json()["model_list"] if d["model_info"]["hub_target"] == "prod/us-east-1"
+    ]
+    assert params[0]["aws_role_name"] == "arn:aws:iam::111122223333:role/hub-reader"
+    secrets = [secret for secret, _ in fake.sessions.values()] + [token for _, token in fake.sessions.values()]
+    for text in (endpoints.text, groups.text, export.text, caplog.text):
+        assert not any(secret in text for secret in secrets)
+    assert "<SecretAccessKey>[REDACTED]" in caplog.text, "botocore's DEBUG line was there, scrubbed"
+
+
+@pytest.mark.parametrize(
+    ("accounts", "words"),
+    [
+        ([{"name": "prod"}], "needs role_arn"),
+        ([{"name": "prod", "role_arn": "arn:aws:iam::1:role/x"}], "needs role_arn"),
+        ([{"name": "a b", "role_arn": "arn:aws:iam::111122223333:role/x"}], "needs a name"),
+        ([{"name": "p", "role_arn": "arn:aws:iam::111122223333:role/x", "secret": "s"}], "unknown keys"),
+    ],
+)
+def test_bad_accounts_are_config_errors(accounts: list[dict[str, str]], words: str) -> None:
+    with pytest.raises(ProviderConfigError, match=words):
+        hub_bedrock.configured_targets(config={"regions": ["us-east-1"], "accounts": accounts})
+
+
+async def test_a_role_sts_refuses_is_provider_auth_for_that_account_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    refused = "arn:aws:iam::444455556666:role/hub-reader"
+    with fake_bedrock() as fake, fake_sts(fake) as sts:
+        sts.refused.add(refused)
+        aws_environment(monkeypatch, fake)
+        settings = {"sts_endpoint_url": sts.url, "accounts": [{"name": "dev", "role_arn": refused}]}
+        hub = make_hub({"bedrock": hub_bedrock}, providers={"bedrock": settings}, discovery_timeout=5)
+        async with app_client(hub) as client:
+            endpoints = await client.get("/public/bedrock/endpoints")
+    assert endpoints.status_code == 200, "the hub's own account still answers"
+    body = endpoints.json()
+    assert {e["target"] for e in body["endpoints"]} == {"us-east-1"}
+    [error] = body["errors"]
+    assert "dev/us-east-1" in error and "could not assume" in error and "sts:AssumeRole" in error

@@ -238,6 +238,7 @@ class FakeBedrock:
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY  # every signature is checked with it
     down: set[str] = field(default_factory=set)  # regions that answer 503 to everything
+    sessions: dict[str, tuple[str, str]] = field(default_factory=dict)  # assumed key -> (secret, session token)
     delay: float = 0.0  # seconds before every answer
     access: dict[str, dict[str, Any]] = field(default_factory=dict)  # model id -> availability fields to change
 
@@ -292,14 +293,14 @@ class FakeBedrock:
             return aws_error(403, "MissingAuthenticationTokenException", "Missing Authentication Token")
         signed = Signed(operation, match["key"], match["region"], match["service"], match["signed"].split(";"))
         self.signatures.append(signed)
-        if signed.access_key != self.access_key:
+        secret, token = self.sessions.get(signed.access_key, (self.secret_key, None))
+        sent_token = {k.lower(): v for k, v in request.headers.items()}.get("x-amz-security-token")
+        if signed.access_key != self.access_key and (signed.access_key not in self.sessions or sent_token != token):
             return aws_error(
                 403, "UnrecognizedClientException", "The security token included in the request is invalid."
             )
         scope = f"{match['date']}/{signed.region}/{signed.service}/aws4_request"
-        if not hmac.compare_digest(
-            sigv4_signature(request, self.secret_key, scope, signed.signed_headers), match["signature"]
-        ):
+        if not hmac.compare_digest(sigv4_signature(request, secret, scope, signed.signed_headers), match["signature"]):
             return aws_error(
                 403,
                 "SignatureDoesNotMatch",
@@ -327,6 +328,66 @@ def install(server: FakeUpstream) -> FakeBedrock:
         path = f"/foundation-model-availability/{quote(model['modelId'], safe='')}"  # botocore encodes ':'
         server.route("GET", path, handler=lambda r, i=model["modelId"]: fake.availability(r, i))
     return fake
+
+
+@dataclass
+class FakeSts:
+    """STS's AssumeRole (query protocol, XML reply) on its own server; the keys it hands out open ``bedrock``."""
+
+    upstream: FakeUpstream
+    bedrock: FakeBedrock
+    assumed: list[dict[str, str]] = field(default_factory=list)  # the form of every AssumeRole call
+    refused: set[str] = field(default_factory=set)  # role ARNs whose trust policy does not name the caller
+
+    @property
+    def url(self) -> str:
+        return self.upstream.url
+
+    def answer(self, request: Request) -> Reply:
+        form = {k: v[-1] for k, v in parse_qs(request.body.decode()).items()}
+        match = AUTHORIZATION.match(request.headers.get("Authorization", ""))
+        if not match or match["service"] != "sts" or match["key"] != self.bedrock.access_key:
+            return Reply(b"<ErrorResponse><Error><Code>InvalidClientTokenId</Code></Error></ErrorResponse>", 403)
+        scope = f"{match['date']}/{match['region']}/sts/aws4_request"
+        if sigv4_signature(request, self.bedrock.secret_key, scope, match["signed"].split(";")) != match["signature"]:
+            return Reply(b"<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code></Error></ErrorResponse>", 403)
+        self.assumed.append(form)
+        if form.get("RoleArn") in self.refused:
+            message = f"User: arn:aws:iam::{ACCOUNT}:user/hub is not authorized to perform: sts:AssumeRole"
+            error = f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>{message}</Message>"
+            return Reply(f"{error}</Error><RequestId>1</RequestId></ErrorResponse>".encode(), 403)
+        number = len(self.assumed)
+        key, secret, token = (
+            f"ASIAFAKEASSUMED{number:05d}",
+            f"assumed/Secret+{number:05d}FAKEKEYabcdefgh",
+            f"FwoGZXIvYXdzEFAKE{number:05d}",
+        )
+        self.bedrock.sessions[key] = (secret, token)
+        account = form["RoleArn"].split(":")[4]
+        body = f"""<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleResult>
+    <AssumedRoleUser>
+      <AssumedRoleId>AROAFAKE{number:05d}:{form["RoleSessionName"]}</AssumedRoleId>
+      <Arn>arn:aws:sts::{account}:assumed-role/reader/{form["RoleSessionName"]}</Arn>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>{key}</AccessKeyId>
+      <SecretAccessKey>{secret}</SecretAccessKey>
+      <SessionToken>{token}</SessionToken>
+      <Expiration>2099-01-01T00:00:00Z</Expiration>
+    </Credentials>
+  </AssumeRoleResult>
+  <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
+</AssumeRoleResponse>"""
+        return Reply(body.encode(), headers={"Content-Type": "text/xml"})
+
+
+@contextmanager
+def fake_sts(bedrock: FakeBedrock) -> Iterator[FakeSts]:
+    with FakeUpstream() as server:
+        sts = FakeSts(server, bedrock)
+        server.route("POST", "/", handler=sts.answer)
+        yield sts
 
 
 def availability_reply(model_id: str, **changes: Any) -> dict[str, Any]:

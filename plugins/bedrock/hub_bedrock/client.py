@@ -198,13 +198,26 @@ def as_hub_error(error: BaseException, handle: RegionClient, operation: str) -> 
     """The hub error for a fault that fails the whole region."""
     import botocore.exceptions
 
+    credential_errors = (
+        botocore.exceptions.CredentialRetrievalError,
+        botocore.exceptions.TokenRetrievalError,
+        botocore.exceptions.SSOError,
+        botocore.exceptions.UnauthorizedSSOTokenError,
+    )
+
     where = f"Amazon Bedrock region {handle.region!r}"
     if isinstance(error, botocore.exceptions.NoCredentialsError | botocore.exceptions.PartialCredentialsError):
         return ProviderAuthError(f"{where}: no AWS credentials found; {WHAT_TO_SET}.", provider=PROVIDER)
     if isinstance(error, botocore.exceptions.NoAuthTokenError):
         return ProviderAuthError(f"{where}: no Bedrock API key or AWS credentials; {WHAT_TO_SET}.", provider=PROVIDER)
     text = handle.describe(error)
-    if isinstance(error, botocore.exceptions.BotoCoreError) and not is_transient(error):
+    if getattr(error, "operation_name", None) == "AssumeRole":
+        return ProviderAuthError(
+            f"{where}: could not assume {handle.role_arn or 'the role'} ({text}); allow the hub's identity "
+            "sts:AssumeRole on it and let the role's trust policy name that identity.",
+            provider=PROVIDER,
+        )
+    if isinstance(error, credential_errors) or "credential" in type(error).__name__.lower():
         return ProviderAuthError(f"{where}: {operation} failed ({text}); {WHAT_TO_SET}.", provider=PROVIDER)
     if error_code(error) in CREDENTIAL_CODES:
         return ProviderAuthError(f"{where} rejected the AWS credentials ({text}); {WHAT_TO_SET}.", provider=PROVIDER)

@@ -19,6 +19,8 @@ def _fails_the_region(error: BaseException, operation: str) -> bool:
 
     if not isinstance(error, botocore.exceptions.ClientError):
         return not is_transient(error) or operation == FIRST
+    if error.operation_name == "AssumeRole":  # STS refused the role: no Bedrock call can be made
+        return True
     return error_code(error) in CREDENTIAL_CODES or (operation == FIRST and is_transient(error))
 
 

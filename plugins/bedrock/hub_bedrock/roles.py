@@ -9,9 +9,10 @@ from hub_bedrock.config import Account, Settings, discovery_timeout
 SESSION_NAME = "hub-bedrock"
 
 
-def assumed_session(base: Any, source: Any, account: Account, settings: Settings) -> Any:
+def assumed_session(base: Any, source: Any, account: Account, settings: Settings, region: str) -> Any:
     """A session for ``account``: botocore's AssumeRole fetcher on the hub's own credentials, called lazily
-    (on the first Bedrock call, on the provider's threads) and again before the role session expires."""
+    (on the first Bedrock call, on the provider's threads) and again before the role session expires. STS is
+    asked in ``region`` (regional STS endpoints), the first of the account's regions."""
     import botocore.session
     from botocore.config import Config
     from botocore.credentials import (
@@ -33,7 +34,7 @@ def assumed_session(base: Any, source: Any, account: Account, settings: Settings
 
     def sts_client(service: str, **kwargs: Any) -> Any:
         extra = {"endpoint_url": settings.sts_endpoint_url} if settings.sts_endpoint_url else {}
-        return base.create_client(service, config=sts_config, **extra, **kwargs)
+        return base.create_client(service, region_name=region, config=sts_config, **extra, **kwargs)
 
     extra_args = {
         "RoleSessionName": SESSION_NAME,

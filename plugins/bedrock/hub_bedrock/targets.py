@@ -29,7 +29,7 @@ def targets(config: Mapping[str, Any]) -> list[Target]:
     if settings.own_account or not settings.accounts:
         found += [_target(region, region, f"aws:{method or 'none'}", aws, settings, credentials) for region in regions]
     for account in settings.accounts:
-        assumed = assumed_session(aws, credentials, account, settings)
+        assumed = assumed_session(aws, credentials, account, settings, (account.regions or regions)[0])
         found += [
             _target(f"{account.name}/{region}", region, "aws:assume-role", assumed, settings, None, account)
             for region in account.regions or regions
