@@ -13,6 +13,8 @@ SETTINGS = [
     "[providers.bedrock] regions / BEDROCK_REGIONS / AWS_REGION",
     "[providers.bedrock] profile / BEDROCK_PROFILE / AWS_PROFILE",
     "[providers.bedrock] endpoint_url / BEDROCK_ENDPOINT_URL",
+    "[providers.bedrock] check_access / BEDROCK_CHECK_ACCESS",
+    "[[providers.bedrock.accounts]] name, role_arn, external_id, regions",
     "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (or any source of the AWS credential chain)",
 ]
 
