@@ -157,3 +157,17 @@ async def test_a_role_sts_refuses_is_provider_auth_for_that_account_only(monkeyp
     assert {e["target"] for e in body["endpoints"]} == {"us-east-1"}
     [error] = body["errors"]
     assert "dev/us-east-1" in error and "could not assume" in error and "sts:AssumeRole" in error
+
+
+async def test_a_region_added_later_is_picked_up_and_the_old_client_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_bedrock() as fake:
+        aws_environment(monkeypatch, fake, regions="us-east-1")
+        hub = make_hub({"bedrock": hub_bedrock}, discovery_timeout=5)
+        async with app_client(hub) as client:
+            [before] = await hub.targets("bedrock")
+            monkeypatch.setenv("BEDROCK_REGIONS", "us-east-1,eu-west-1")
+            after = await hub.reload_targets("bedrock")
+            endpoints = await client.get("/public/bedrock/endpoints")
+    assert [t.name for t in after] == ["us-east-1", "eu-west-1"]
+    assert after[0].handle is before.handle, "an unchanged region keeps its botocore client"
+    assert {e["region"] for e in endpoints.json()["endpoints"]} == {"us-east-1", "eu-west-1"}
