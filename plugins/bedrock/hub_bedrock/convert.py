@@ -9,7 +9,7 @@ from hub_bedrock.config import PROVIDER
 from hub_core import Endpoint, ServedEntity
 
 MODES = (("EMBEDDING", "embedding"), ("TEXT", "chat"), ("IMAGE", "image_generation"))
-LEGACY_REASON = "LEGACY: AWS has scheduled this model's end of life; move to a newer version"
+LEGACY_REASON = "AWS has scheduled this model's end of life; move to a newer version"
 PROVISIONED_REASONS = {
     "Creating": "the provisioned throughput is being created",
     "Updating": "the provisioned throughput is being updated",
@@ -134,7 +134,7 @@ class Converter:
             status or "", f"the provisioned throughput is {status or 'in an unknown state'}"
         )
         if status == "Updating" and isinstance(desired, int):
-            reason += f" (to {desired} model units)"
+            reason += f" to {desired} model units"
         return self._endpoint(
             "provisioned_throughput",
             str(item["provisionedModelName"]),
