@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
 import botocore.loaders
 import pytest
@@ -111,3 +112,8 @@ async def test_every_reply_the_fake_sent_during_discovery_matches_the_model(monk
     assert any("nextToken" in body for _, body in fake.replies), "discovery went through more than one page"
     for operation, body in fake.replies:
         assert violations(body, output_shape(operation), operation) == []
+    for request in fake.upstream.requests:  # and the plugin asks only with documented query parameters
+        if request.path in PATHS:
+            spec = MODEL["operations"][PATHS[request.path][0]]
+            documented = {m.get("locationName") for m in SHAPES[spec["input"]["shape"]]["members"].values()}
+            assert set(parse_qs(request.query)) <= documented, request.path
