@@ -1,8 +1,10 @@
-"""One region's discovery: the five list calls, a partial answer when some of them fail."""
+"""One region's discovery: the five list calls (the first alone, then four at once), a partial answer when some
+of them fail."""
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hub_bedrock.client import CREDENTIAL_CODES, OPERATIONS, RegionClient, as_hub_error, error_code, is_transient
@@ -11,6 +13,11 @@ from hub_core import Discovery, Endpoint, Target
 
 logger = logging.getLogger("hub_bedrock")
 FIRST = "ListFoundationModels"
+REST = [operation for operation in OPERATIONS if operation != FIRST]
+
+
+def _fatal(answer: list[dict[str, Any]] | BaseException, operation: str) -> bool:
+    return isinstance(answer, BaseException) and _fails_the_region(answer, operation)
 
 
 def _fails_the_region(error: BaseException, operation: str) -> bool:
@@ -29,18 +36,30 @@ def discover(target: Target) -> Discovery:
     import botocore.exceptions
 
     handle: RegionClient = target.handle
+
+    def attempt(operation: str) -> list[dict[str, Any]] | BaseException:
+        try:
+            return handle.list_all(operation)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+            fault: BaseException = error
+            return fault
+
+    # The first call alone (bad credentials or throttling end the region there), then the rest side by side.
+    first = attempt(FIRST)
+    with ThreadPoolExecutor(max_workers=len(OPERATIONS) - 1, thread_name_prefix="hub-bedrock-list") as pool:
+        rest = dict(zip(REST, pool.map(attempt, REST), strict=True)) if not _fatal(first, FIRST) else {}
     lists: dict[str, list[dict[str, Any]]] = {}
     failures: dict[str, BaseException] = {}
-    for operation in OPERATIONS:
-        try:
-            lists[operation] = handle.list_all(operation)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-            if _fails_the_region(error, operation):
-                raise as_hub_error(error, handle, operation) from None
-            failures[operation] = error
+    for operation, answer in {FIRST: first, **rest}.items():
+        if not isinstance(answer, BaseException):
+            lists[operation] = answer
+        elif _fails_the_region(answer, operation):
+            raise as_hub_error(answer, handle, operation) from None
+        else:
+            failures[operation] = answer
     if not lists:  # nothing answered: the first failure speaks for the region
-        first, fault = next(iter(failures.items()))
-        raise as_hub_error(fault, handle, first) from None
+        failed, fault = next(iter(failures.items()))
+        raise as_hub_error(fault, handle, failed) from None
     denied: dict[str, str] = {}
     if handle.check_access and "ListFoundationModels" in lists:
         from hub_bedrock.access import OPERATION, check
