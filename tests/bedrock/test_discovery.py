@@ -115,6 +115,10 @@ async def test_groups_are_priced_from_the_bedrock_catalog_keys_and_throughput_pe
     assert groups["bedrock/claude-pt-new"]["cost_per_hour"] is None, "no commitment: no price in the catalog"
     assert groups["bedrock/claude-pt-new"]["available"] is False
     assert groups["bedrock/amazon.titan-embed-text-v2:0"]["mode"] == "embedding"
+    custom = groups["bedrock/support-bot-ft"]
+    assert custom["model"] == "amazon.titan-text-express-v1" and custom["max_input_tokens"] == 42000
+    assert custom["input_cost_per_token"] is None, "a fine-tuned model is not billed at its base model's token price"
+    assert groups["bedrock/llama-3-8b-legal"]["input_cost_per_token"] is None
 
 
 async def test_access_denied_on_one_operation_is_a_partial_answer_with_a_warning(

@@ -12,6 +12,9 @@ CATALOG_PROVIDERS = ["bedrock", "bedrock_converse"]
 PROFILE_PREFIXES = ("us.", "eu.", "apac.", "jp.", "au.", "ca.", "us-gov.", "global.")
 COMMITMENTS = {"OneMonth": "1-month-commitment", "SixMonths": "6-month-commitment"}
 TOKEN_PRICES = ("input_cost_per_token", "output_cost_per_token")
+# Paid per hour of capacity (provisioned throughput, which custom models are called through) or per model
+# copy and minute (imported models), never by the token prices of the model they are based on.
+NOT_PER_TOKEN = {"provisioned_throughput", "custom_model", "imported_model"}
 
 
 def _keys(model_id: str, region: str | None) -> list[str]:
@@ -47,13 +50,14 @@ def model_group(endpoint: Endpoint, catalog: Any) -> ModelGroup:
     ids: list[str | None] = (
         [endpoint.name, endpoint.model] if kind == "inference_profile" else [endpoint.model or endpoint.name]
     )
-    found = catalog_entry(catalog, ids, endpoint.region)
+    found = catalog_entry(catalog, ids, endpoint.region) if kind != "imported_model" else None
     fields = dict(catalog.fields(found[0])) if found else {}
     if endpoint.mode:
         fields["mode"] = endpoint.mode  # what the API says wins over the catalog
-    if kind == "provisioned_throughput":
-        for price in TOKEN_PRICES:  # capacity is paid per hour, whatever is sent through it
+    if kind in NOT_PER_TOKEN:
+        for price in TOKEN_PRICES:  # the base model's token prices are not what this costs
             fields.pop(price, None)
+    if kind == "provisioned_throughput":
         fields["cost_per_hour"] = hourly_price(endpoint, catalog)
     return live_model_group(endpoint, model_group=f"{PROVIDER}/{endpoint.name}", providers=[PROVIDER], **fields)
 
