@@ -93,3 +93,26 @@ def test_the_log_filter_scrubs_known_secrets_and_credential_shapes() -> None:
     message = record.getMessage()
     assert "IQoJfresh" not in message and "new/secret" not in message and "a-known-secret" not in message
     assert message.startswith("Sending request headers=")
+
+
+async def test_a_discovery_survives_the_shared_caches_codec_with_the_same_groups(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With HUB_REDIS_URL another replica converts what this one discovered: raw (botocore datetimes and all)."""
+    from bedrock_fake import aws_environment, fake_bedrock
+
+    import hub_bedrock
+    from hub_core.hub import DiscoveryCodec
+
+    with fake_bedrock() as fake:
+        fake.deny("ListImportedModels")
+        aws_environment(monkeypatch, fake)
+        [target] = hub_bedrock.configured_targets(config={})
+        found = hub_bedrock.discover_endpoints(target=target)
+    codec = DiscoveryCodec()
+    again = codec.decode(codec.encode(found))
+    assert again.warnings == found.warnings == ["ListImportedModels: AccessDeniedException"]
+    catalog = bundled_catalog()
+    before = [hub_bedrock.to_model_group(endpoint=e, catalog=catalog).model_dump() for e in found.endpoints]
+    after = [hub_bedrock.to_model_group(endpoint=e, catalog=catalog).model_dump() for e in again.endpoints]
+    assert after == before and any(g["cost_per_hour"] for g in after)
