@@ -171,3 +171,14 @@ async def test_a_region_added_later_is_picked_up_and_the_old_client_is_kept(monk
     assert [t.name for t in after] == ["us-east-1", "eu-west-1"]
     assert after[0].handle is before.handle, "an unchanged region keeps its botocore client"
     assert {e["region"] for e in endpoints.json()["endpoints"]} == {"us-east-1", "eu-west-1"}
+
+
+def test_a_bedrock_api_key_alone_is_a_target_whose_auth_names_it_and_not_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "ABSKQmVkcm9ja0FQSUtleS1mYWtl0123456789")
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    [target] = hub_bedrock.configured_targets(config={})
+    assert (target.name, target.auth_method) == ("us-west-2", "aws:bedrock-api-key")
+    assert "ABSK" not in repr(target) and "ABSK" not in target.model_dump_json()
+    assert target.handle.redactor.redact("echo ABSKQmVkcm9ja0FQSUtleS1mYWtl0123456789") == "echo [REDACTED]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,8 @@ def targets(config: Mapping[str, Any]) -> list[Target]:
             provider=PROVIDER,
         )
     method = getattr(credentials, "method", None) if credentials is not None else None
+    if method is None and os.environ.get("AWS_BEARER_TOKEN_BEDROCK"):
+        method = "bedrock-api-key"  # botocore sends it as a bearer token (over https only)
     found = []
     if settings.own_account or not settings.accounts:
         found += [_target(region, region, f"aws:{method or 'none'}", aws, settings, credentials) for region in regions]
