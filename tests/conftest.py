@@ -7,7 +7,17 @@ import pytest
 
 from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace, rich_workspace
 
-ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "OPENAI_COMPATIBLE_", "AZURE_", "IDENTITY_", "MSI_")
+ISOLATED_PREFIXES = (
+    "HUB_",
+    "DATABRICKS_",
+    "ARM_",
+    "OPENAI_COMPATIBLE_",
+    "AZURE_",
+    "IDENTITY_",
+    "MSI_",
+    "AWS_",
+    "BEDROCK_",
+)
 
 # tests/litellm needs litellm[proxy]; `tox -e litellm` installs it and sets HUB_TEST_LITELLM.
 collect_ignore = [] if os.environ.get("HUB_TEST_LITELLM") else ["litellm"]
@@ -20,6 +30,10 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
         if name.startswith(ISOLATED_PREFIXES):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path_factory.getbasetemp() / "no-databrickscfg"))
+    # No ~/.aws files and no instance metadata service: botocore's chain finds only what a test sets.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path_factory.getbasetemp() / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path_factory.getbasetemp() / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     yield
 
 

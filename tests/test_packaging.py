@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -56,6 +57,10 @@ def test_installed_plugins_are_found_through_entry_points(extra_site, tmp_path):
     assert rows["azure"]["distribution"] == "hub-azure"
     assert rows["azure"]["version"] == "0.1.0"
     assert rows["azure"]["status"] == "not_configured"
+    if importlib.util.find_spec("hub_bedrock"):  # tox installs it; a bare checkout may not
+        assert rows["bedrock"]["distribution"] == "hub-bedrock"
+        assert rows["bedrock"]["version"] == "0.1.0"
+        assert rows["bedrock"]["status"] == "not_configured", "no region and no AWS credentials: the catalog"
     assert rows["broken"]["status"] == "failed_to_load"
     assert rows["broken"]["distribution"] == "hub-broken-example"
     assert "broken on purpose" in rows["broken"]["message"]
