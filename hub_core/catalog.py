@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -92,10 +93,16 @@ class Catalog:
         for provider in providers:
             yield from self._by_provider.get(provider, ())
 
-    def model_groups_for(self, provider: str, litellm_providers: Iterable[str]) -> list[ModelGroup]:
-        """Catalog entries of one provider, as model groups marked ``source: catalog``."""
+    def model_groups_for(
+        self, provider: str, litellm_providers: Iterable[str], exclude: Iterable[str] = ()
+    ) -> list[ModelGroup]:
+        """Catalog entries of one provider, as model groups marked ``source: catalog``; keys matching
+        a glob in ``exclude`` (price variants, say) are left out."""
+        patterns = list(exclude)
         groups = []
         for key in self.keys_for(litellm_providers):
+            if any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns):
+                continue
             entry = self._entries[key]
             name = key if key.startswith(f"{provider}/") else f"{provider}/{key.split('/', 1)[-1]}"
             groups.append(ModelGroup(model_group=name, providers=[provider], source="catalog", **catalog_fields(entry)))

@@ -266,7 +266,8 @@ class Hub:
             return cached[1]
         record = self.registry.records[provider]
         litellm_providers = record.info.catalog_providers if record.info else [provider]
-        groups = self.catalog.model_groups_for(provider, litellm_providers)
+        exclude = record.info.catalog_exclude if record.info else []
+        groups = self.catalog.model_groups_for(provider, litellm_providers, exclude)
         endpoints = [
             Endpoint(
                 provider=provider,

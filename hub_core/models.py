@@ -45,6 +45,11 @@ class ProviderInfo(BaseModel):
         description="`litellm_provider` values whose catalog entries belong to this provider. "
         "Defaults to the provider name.",
     )
+    catalog_exclude: list[str] = Field(
+        default_factory=list,
+        description="Glob patterns (fnmatch; `*` spans `/`) of catalog keys left out of the catalog fallback, "
+        "e.g. `*/*/*` for price variants per region or commitment.",
+    )
 
 
 class Target(BaseModel):

@@ -44,3 +44,22 @@ def test_catalog_fields_under_prefixes_never_guess_without_one():
     assert found == openai, "the names are tried in order"
     found["input_cost_per_token"] = 0
     assert catalog.fields_under(["gpt-4o"], ["openai"])["input_cost_per_token"] > 0, "a copy, not the shared fields"
+
+
+async def test_a_provider_leaves_price_variants_out_of_its_catalog_fallback():
+    from hub_core import ProviderInfo, hookimpl
+    from hub_core.testing import make_hub
+
+    class Cloud:
+        def __init__(self, exclude: list[str]) -> None:
+            self.exclude = exclude
+
+        @hookimpl
+        def provider_info(self) -> ProviderInfo:
+            return ProviderInfo(display_name="Cloud", catalog_providers=["bedrock"], catalog_exclude=self.exclude)
+
+    everything = await make_hub({"cloud": Cloud([])}).model_groups("cloud")
+    models = await make_hub({"cloud": Cloud(["*/*/*"])}).model_groups("cloud")
+    assert any(g.model_group.count("/") >= 2 for g in everything)
+    assert models and all(g.model_group.count("/") < 2 for g in models)
+    assert {g.model_group for g in models} < {g.model_group for g in everything}

@@ -25,6 +25,7 @@ def provider_info() -> ProviderInfo:
         homepage="https://learn.microsoft.com/azure/ai-services/openai/",
         settings=SETTINGS,
         catalog_providers=["azure", "azure_text"],
+        catalog_exclude=["*/*/*"],  # LiteLLM's price variants per region, data zone or commitment
     )
 
 

@@ -27,6 +27,7 @@ def provider_info() -> ProviderInfo:
         homepage="https://aws.amazon.com/bedrock/",
         settings=SETTINGS,
         catalog_providers=["bedrock", "bedrock_converse"],
+        catalog_exclude=["*/*/*"],  # LiteLLM's price variants per region, data zone or commitment
     )
 
 
