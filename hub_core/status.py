@@ -111,6 +111,10 @@ async def provider_status(hub: Hub, provider: str) -> ProviderStatus:
         status=ProviderState.ok,
         source="live",
         fetched_at=_timestamp(view.fetched_at),
-        message=f"{len(view.endpoints)} endpoints from {len(targets)} target(s){stale}{partial}.",
+        message=f"{_count(len(view.endpoints), 'endpoint')} from {_count(len(targets), 'target')}{stale}{partial}.",
         warnings=view.warnings,
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
