@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pluggy
-from pluggy._callers import _multicall
 
 from hub_core.errors import HookTypeError, HubError, ProviderConfigError, ProviderError, ProviderUnavailableError
 from hub_core.models import Discovery, Endpoint, ProviderInfo, Target
@@ -211,6 +210,13 @@ class ProviderHooks:
         return self._call("litellm_params", endpoint=endpoint, target=target)
 
 
+try:  # pluggy's plain hook executor; tracing and monitoring replace ``pm._inner_hookexec``
+    from pluggy._callers import _multicall
+except ImportError:  # another pluggy layout: always go through pluggy
+    _multicall = None  # type: ignore[assignment]
+
+
 def _monitored(pm: pluggy.PluginManager) -> bool:
-    """Whether ``enable_tracing`` or ``add_hookcall_monitoring`` wraps this manager's hook calls."""
-    return getattr(pm, "_inner_hookexec", _multicall) is not _multicall
+    """Whether ``enable_tracing`` or ``add_hookcall_monitoring`` wraps this manager's hook calls
+    (True when that cannot be told, so the direct call is only ever an optimisation)."""
+    return _multicall is None or getattr(pm, "_inner_hookexec", None) is not _multicall
