@@ -36,6 +36,7 @@ from hub_core.models import (
     ServedEntity,
     Target,
     live_model_group,
+    unvalidated,
 )
 from hub_core.redact import REDACTED, Redactor
 from hub_core.upstream_errors import MAX_RETRY_AFTER, error_for_status, retry_after_seconds
@@ -90,6 +91,7 @@ __all__ = [
     "retry_after_seconds",
     "secret_from_env",
     "settings_table",
+    "unvalidated",
     "without_gc",
 ]
 # Imported on first use, so that ``import hub_core`` does not import FastAPI.

@@ -13,7 +13,7 @@ from typing import Any
 from hub_core.catalog import Catalog, catalog_fields
 from hub_core.dispatch import Converter, ProviderHooks
 from hub_core.gcpause import gc_paused
-from hub_core.models import Deployment, Endpoint, ModelGroup, Target, live_model_group
+from hub_core.models import Deployment, Endpoint, ModelGroup, Target, live_model_group, unvalidated
 
 logger = logging.getLogger("hub_core.hub")
 
@@ -92,7 +92,7 @@ def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
     fields = catalog_fields(catalog.get(name))
     if endpoint.mode is not None or "mode" not in fields:
         fields["mode"] = endpoint.mode
-    return live_model_group(endpoint, model_group=name, providers=[endpoint.provider], **fields)
+    return live_model_group(endpoint, model_group=name, providers=[endpoint.provider], validate=False, **fields)
 
 
 def merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:
@@ -102,7 +102,8 @@ def merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpo
     accounts' deployments named alike): the later one keeps its own entry, named
     ``<model_group>@<target>``, and a warning is logged.
     """
-    deployment = Deployment(
+    deployment = unvalidated(
+        Deployment,
         target=endpoint.target,
         target_url=endpoint.target_url,
         endpoint_name=endpoint.name,

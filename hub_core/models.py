@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer, model_validator
 
 Source = Literal["live", "catalog"]
 HealthStatus = Literal["healthy", "unhealthy"]
@@ -180,21 +182,20 @@ class ModelGroup(BaseModel):
     deployments: list[Deployment] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _implied_openai_params(self) -> ModelGroup:
-        """Fill ``supported_openai_params`` from the mode (and capabilities) when nobody said."""
+    def _mode_rules(self) -> ModelGroup:
+        """Read the wire's ``"unknown"`` mode as ``None``, and fill ``supported_openai_params`` from the
+        mode (and capabilities) when nobody said. ``unvalidated`` runs it too."""
+        if self.mode == UNKNOWN_MODE:
+            self.__dict__["mode"] = None
         if self.supported_openai_params is None and self.mode in MODE_OPENAI_PARAMS:
             params = list(MODE_OPENAI_PARAMS[self.mode])
             if self.mode == "chat":
                 for flag, extra in CAPABILITY_OPENAI_PARAMS.items():
                     if getattr(self, flag):
                         params += extra
-            self.supported_openai_params = params
+            self.__dict__["supported_openai_params"] = params
+            self.__pydantic_fields_set__.add("supported_openai_params")
         return self
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _read_mode(cls, mode: Any) -> Any:
-        return None if mode == UNKNOWN_MODE else mode
 
     @field_serializer("mode")
     def _wire_mode(self, mode: str | None) -> str:
@@ -218,15 +219,20 @@ class ModelGroup(BaseModel):
         return ": ".join(part for part in (self.state, self.state_reason) if part) or "not callable"
 
 
-def live_model_group(endpoint: Endpoint, *, model_group: str, providers: list[str], **fields: Any) -> ModelGroup:
+def live_model_group(
+    endpoint: Endpoint, *, model_group: str, providers: list[str], validate: bool = True, **fields: Any
+) -> ModelGroup:
     """A ``source: live`` model group carrying the endpoint's state, URL and identity.
 
     ``fields`` holds what the converter decided (mode, token limits, prices, capabilities);
-    ``model`` and ``cost_per_hour`` default to the endpoint's.
+    ``model`` and ``cost_per_hour`` default to the endpoint's. ``validate=False`` skips pydantic's
+    validation (see ``unvalidated``) for fields that already have their types, such as
+    ``Catalog.fields`` and the endpoint's own: about 8 µs less per group.
     """
     fields.setdefault("model", endpoint.model)
     fields.setdefault("cost_per_hour", endpoint.cost_per_hour)
-    return ModelGroup(
+    build: Callable[..., ModelGroup] = ModelGroup if validate else functools.partial(unvalidated, ModelGroup)
+    return build(
         model_group=model_group,
         providers=providers,
         **fields,
@@ -238,9 +244,65 @@ def live_model_group(endpoint: Endpoint, *, model_group: str, providers: list[st
         description=endpoint.description,
         endpoint_url=endpoint.endpoint_url,
         served_by=endpoint.served_by,
-        entities=endpoint.entities,
+        entities=list(endpoint.entities),
         target=endpoint.target,
     )
+
+
+M = TypeVar("M", bound=BaseModel)
+_MISSING: Any = object()
+_osa = object.__setattr__
+
+
+@functools.cache
+def _plan(model: type[BaseModel]) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...], frozenset[str]]:
+    """Every field in order with its default (``_MISSING`` for required and factory fields),
+    the factories, and the required names."""
+    template: dict[str, Any] = {}
+    factories: list[tuple[str, Callable[[], Any]]] = []
+    required = set()
+    for name, info in model.model_fields.items():
+        template[name] = _MISSING
+        if info.default_factory is not None:
+            factories.append((name, info.default_factory))  # type: ignore[arg-type]
+        elif info.is_required():
+            required.add(name)
+        else:
+            template[name] = info.default
+    return template, tuple(factories), frozenset(required)
+
+
+def unvalidated(model: type[M], /, **values: Any) -> M:
+    """``model(**values)`` without pydantic's validation, for values that already have their
+    field types (``str``, ``int``, ``bool``, ``datetime``, lists of models...).
+
+    A tenth of the cost of validation: a refresh of a large workspace builds several models per
+    endpoint from data its own code has just checked. Defaults and default factories are filled
+    as validation would; an unknown or missing required field is a ``TypeError``. Nothing checks
+    the types: a wrong one shows later, in serialisation or a comparison. Lists are used as
+    given, so give each model its own. On a ``ModelGroup`` the model's own rules still run
+    (``"unknown"`` mode, implied ``supported_openai_params``).
+    """
+    template, factories, required = _plan(model)
+    data = dict(template)
+    data.update(values)
+    if len(data) != len(template):
+        unknown = sorted(set(values) - set(template))
+        raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")
+    for name, factory in factories:
+        if data[name] is _MISSING:
+            data[name] = factory()
+    for name in required:
+        if data[name] is _MISSING:
+            raise TypeError(f"{model.__name__} needs the field {name!r}")
+    instance = model.__new__(model)
+    _osa(instance, "__dict__", data)
+    _osa(instance, "__pydantic_fields_set__", set(values))
+    _osa(instance, "__pydantic_extra__", None)
+    _osa(instance, "__pydantic_private__", None)
+    if model is ModelGroup:
+        instance._mode_rules()  # type: ignore[attr-defined]
+    return instance
 
 
 class ProviderState(str, Enum):

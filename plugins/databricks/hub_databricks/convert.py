@@ -58,4 +58,5 @@ def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
     for flag in CAPABILITY_FLAGS:
         live = [capabilities[k] for k in LIVE_CAPABILITIES.get(flag, ()) if k in capabilities] if capabilities else None
         fields[flag] = any(live) if live else bool(fields.get(flag, False))
-    return live_model_group(endpoint, model_group=name, providers=[PROVIDER], **fields)
+    # Catalog fields and the endpoint's are typed already: no validation needed.
+    return live_model_group(endpoint, model_group=name, providers=[PROVIDER], validate=False, **fields)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from hub_core import Endpoint, ServedEntity, gc_paused
+from hub_core import Endpoint, ServedEntity, gc_paused, unvalidated
 from hub_databricks.config import PROVIDER
 
 logger = logging.getLogger("hub_databricks.parse")
@@ -94,7 +94,8 @@ def _entity(item: dict[str, Any]) -> ServedEntity | None:
     kind = _str(item.get("type"), 64)
     if kind is None:
         kind = "FOUNDATION_MODEL" if foundation else "EXTERNAL_MODEL" if external else None
-    return ServedEntity(
+    return unvalidated(
+        ServedEntity,
         name=name,
         version=str(version)[:64] if isinstance(version, (str, int)) and not isinstance(version, bool) else None,
         type=kind,
@@ -149,7 +150,9 @@ def parse_endpoint(raw: Any, *, target: str, host: str) -> Endpoint | None:
         display_name = f"{parsed[0].name}{version}"
     capabilities = {k: v for k, v in _dict(raw.get("capabilities")).items() if isinstance(v, bool)}
 
-    return Endpoint(
+    # Every value below has its field's type already, so pydantic's validation is skipped.
+    return unvalidated(
+        Endpoint,
         provider=PROVIDER,
         name=name,
         target=target,
