@@ -27,6 +27,7 @@ from hub_core import (
     get_json,
     hookimpl,
     live_model_group,
+    unvalidated,
 )
 from hub_core.testing import FakeUpstream
 from hub_core.testing.contract import ProviderContract
@@ -130,6 +131,21 @@ class WrongProvider(Acme):
 class WrongTarget(Acme):
     def endpoint(self, item: dict[str, Any], target: Target) -> Endpoint:
         return super().endpoint(item, target).model_copy(update={"target": None})
+
+
+class UnvalidatedWrongType(Acme):
+    def endpoint(self, item: dict[str, Any], target: Target) -> Endpoint:
+        # A string where a bool belongs, which validation would have refused.
+        return unvalidated(Endpoint, provider=PROVIDER, name=item["id"], target=target.name, available="maybe")
+
+
+class UnvalidatedTextTokens(Acme):
+    @hookimpl
+    def to_model_group(self, endpoint: Endpoint, catalog: Catalog) -> Any:
+        # Digits where an int belongs: validation would have made it 8192.
+        return live_model_group(
+            endpoint, model_group=f"{PROVIDER}/{endpoint.name}", providers=[PROVIDER], validate=False, max_input_tokens="8192"
+        )
 
 
 class EmptyDiscovery(Acme):
@@ -261,6 +277,8 @@ CAUGHT: list[tuple[str, type[Any], str]] = [  # check, plugin, what its message 
     ("test_hooks_return_the_types_their_specs_allow", WrongProvider, "provider='openai'"),
     ("test_hooks_return_the_types_their_specs_allow", WrongTarget, "says target=None"),
     ("test_hooks_return_the_types_their_specs_allow", EmptyDiscovery, "listed no endpoint"),
+    ("test_hooks_return_the_types_their_specs_allow", UnvalidatedWrongType, "field.s. available do not have"),
+    ("test_hooks_return_the_types_their_specs_allow", UnvalidatedTextTokens, "validation would change"),
     ("test_hooks_return_the_types_their_specs_allow", DictGroup, "to_model_group.*returned dict"),
     ("test_hooks_return_the_types_their_specs_allow", GroupOfAnotherProvider, r"providers=\['openai'\]"),
     ("test_hooks_return_the_types_their_specs_allow", ParamsWithoutModel, "no text 'model'"),

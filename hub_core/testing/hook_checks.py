@@ -11,6 +11,8 @@ import inspect
 import json
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
+
 from hub_core.models import Discovery, Endpoint, ModelGroup, ProviderInfo, Target
 from hub_core.plugins import PluginRegistry
 
@@ -60,7 +62,25 @@ def check_discovery(provider: str, target: Target, result: Any) -> list[Endpoint
             f"{provider}: endpoint {endpoint.name!r} from target {target.name!r} says target={endpoint.target!r}; "
             "set it to the target's name."
         )
+        check_fields_valid(provider, f"discover_endpoints({target.name!r})", endpoint)
     return list(endpoints)
+
+
+def check_fields_valid(provider: str, hook: str, model: BaseModel) -> None:
+    """A model built with ``unvalidated`` (or changed after validation) holds what validation would
+    give: the same fields, serialised to the same JSON."""
+    try:
+        again = type(model).model_validate(dict(model.__dict__))
+    except ValidationError as error:
+        fields = sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]})
+        raise AssertionError(
+            f"{provider}: {hook} returned {type(model).__name__} whose field(s) {', '.join(fields)} do not have "
+            "their declared types; build it with validation, or give unvalidated() values of the right types."
+        ) from None
+    assert again.model_dump_json() == model.model_dump_json(), (
+        f"{provider}: {hook} returned {type(model).__name__} that validation would change; "
+        "give unvalidated() values of the declared types (8192, not \"8192\")."
+    )
 
 
 def check_model_group(provider: str, endpoint: Endpoint, group: Any) -> None:
@@ -73,6 +93,7 @@ def check_model_group(provider: str, endpoint: Endpoint, group: Any) -> None:
             f"{provider}: to_model_group({endpoint.name!r}) returned providers={group.providers!r}; "
             f"include {provider!r}."
         )
+        check_fields_valid(provider, f"to_model_group({endpoint.name!r})", group)
 
 
 def check_litellm_params(provider: str, endpoint: Endpoint, params: Any, secret: str) -> None:

@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from hub_core.testing import bundled_catalog
+from hub_core.testing.hook_checks import check_fields_valid
 from hub_databricks.convert import to_model_group
 from hub_databricks.parse import parse_endpoints
 from hub_databricks.testing import fixture, many_endpoints, rich_workspace
@@ -111,9 +112,7 @@ def test_documented_fields_only_fixture():
     assert all(g.model_group.startswith("databricks/") for g in groups.values())
 
 
-@pytest.mark.parametrize(
-    "mutation",
-    [
+MUTATIONS = [
         lambda e: e.update(state={"ready": "SOMETHING_NEW", "config_update": 42}),
         lambda e: e.update(task=123),
         lambda e: e.update(config="not a dict"),
@@ -122,8 +121,13 @@ def test_documented_fields_only_fixture():
         lambda e: e.pop("state"),
         lambda e: e.update(config={"served_entities": [None, 5, {"foundation_model": "x"}]}),
         lambda e: e.update(endpoint_type=None, tags="oops"),
-    ],
-)
+        lambda e: e.update(config={"served_entities": [{"entity_name": "m", "entity_version": True}]}),
+        lambda e: e.update(config={"served_entities": [{"entity_name": 7, "entity_version": 2.5}]}, task=None),
+        lambda e: e.update(capabilities={"function_calling": "yes", "vision": True}, last_updated_timestamp=1e20),
+]
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS)
 def test_unknown_values_and_wrong_types_never_fail_the_list(mutation):
     items = rich_workspace()
     mutation(items[0])
@@ -146,3 +150,18 @@ def test_numeric_string_timestamps():
 def test_many_endpoints_convert():
     groups = groups_by_name(many_endpoints(500))
     assert len(groups) == 500
+
+
+@pytest.mark.parametrize("mutation", [None, *MUTATIONS])
+def test_what_the_parse_and_conversion_build_unvalidated_is_what_validation_gives(mutation):
+    """Endpoints and groups are built without pydantic's validation: every field must still hold
+    its declared type, whatever the workspace sent."""
+    items = [*rich_workspace(), *fixture("list_documented_fields_only.json")["endpoints"], *many_endpoints(50)]
+    if mutation is not None:
+        for item in items:
+            mutation(item)
+    endpoints = parse_endpoints(items, target="default", host=HOST)
+    assert endpoints
+    for endpoint in endpoints:
+        check_fields_valid("databricks", "parse", endpoint)
+        check_fields_valid("databricks", "to_model_group", to_model_group(endpoint, bundled_catalog()))
