@@ -39,7 +39,7 @@ def test_defaults_are_filled_and_factories_give_each_model_its_own() -> None:
 
 
 def test_unknown_and_missing_fields_are_type_errors() -> None:
-    with pytest.raises(TypeError, match="Endpoint has no field.* colour"):
+    with pytest.raises(TypeError, match=r"Endpoint has no field.* colour"):
         unvalidated(Endpoint, provider="acme", name="a", colour="red")
     with pytest.raises(TypeError, match="Deployment needs the field 'endpoint_name'"):
         unvalidated(Deployment, target="prod")
