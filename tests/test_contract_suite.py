@@ -143,8 +143,8 @@ class UnvalidatedTextTokens(Acme):
     @hookimpl
     def to_model_group(self, endpoint: Endpoint, catalog: Catalog) -> Any:
         # Digits where an int belongs: validation would have made it 8192.
-        name = f"{PROVIDER}/{endpoint.name}"
-        return live_model_group(endpoint, model_group=name, providers=[PROVIDER], validate=False, max_input_tokens="8192")
+        fields = {"model_group": f"{PROVIDER}/{endpoint.name}", "max_input_tokens": "8192"}
+        return live_model_group(endpoint, providers=[PROVIDER], validate=False, **fields)
 
 
 class EmptyDiscovery(Acme):
