@@ -92,6 +92,7 @@ async def test_unconfigured_provider_falls_back_to_catalog():
     assert endpoints["source"] == "catalog" and len(endpoints["endpoints"]) == len(groups)
 
 
+
 @pytest.mark.parametrize("url", ["/public/model_hub", "/public/databricks/endpoints", "/public/v1/model_hub"])
 async def test_age_is_sent_only_when_a_fetch_time_is_known(url):
     """docs/running.md#freshness-headers: a catalog-only answer has no fetch time, so no Age."""
@@ -102,7 +103,6 @@ async def test_age_is_sent_only_when_a_fetch_time_is_known(url):
     assert catalog.status_code == live.status_code == 200
     assert "Age" not in catalog.headers and "ETag" in catalog.headers
     assert int(live.headers["Age"]) >= 0
-
 
 @pytest.mark.parametrize(
     "url",

@@ -35,7 +35,6 @@ MASTER_KEY = "sk-hub-test-master-key-5c1a"
 ISOLATED_PREFIXES = ("HUB_", "DATABRICKS_", "ARM_", "LITELLM_", "CONFIG_FILE_PATH", "DATABASE_URL")
 START_TIMEOUT = 180.0
 
-
 def require_litellm() -> None:
     for name in ("litellm", "prisma"):
         require_service(f"{name} (run tox -e litellm)", importlib.util.find_spec(name) is not None)
