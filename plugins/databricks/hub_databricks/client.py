@@ -19,7 +19,7 @@ from hub_core import (
     retry_after_seconds,
     without_gc,
 )
-from hub_databricks import __version__
+from hub_databricks import __version__, reuse
 from hub_databricks.auth import Auth, SdkAuth, auth_for
 from hub_databricks.config import PROVIDER, WorkspaceConfig
 
@@ -31,6 +31,7 @@ logger = logging.getLogger("hub_databricks.client")
 LIST_PATH = "/api/2.0/serving-endpoints"
 OFF_LOOP_BYTES = 256 * 1024
 SCAN_CHUNK = 500
+OFF_LOOP_ITEMS = 200  # a list longer than this is scanned and matched in a worker thread
 REDACTED = "[REDACTED]"
 # Invalid UTF-8 bytes become one of these noncharacters (the first the body does not hold),
 # so the endpoints that held them can be found and dropped after decoding.
@@ -84,7 +85,7 @@ class WorkspaceClient:
         self._http: httpx.AsyncClient | None = None
         self.list_calls = 0
         # The last list parsed: (what it was parsed from, its endpoints). See ``discover``.
-        self._last: tuple[tuple[bytes, str, str, int], list[Endpoint]] | None = None
+        self._last: reuse.LastParse | None = None
 
     def __repr__(self) -> str:
         return f"WorkspaceClient(name={self.workspace.name!r}, host={self.workspace.host!r}, auth={self.auth!r})"
@@ -117,32 +118,54 @@ class WorkspaceClient:
         the redactor since) gives the same ``Endpoint`` objects again without decoding or parsing
         it, and the hub then keeps their conversion and serialised body too: an unchanged
         workspace's refresh costs the HTTP read and a SHA-256 of the body.
+
+        A list that changed, for the same host, target and redactor, is decoded and scanned for
+        secrets, and each item whose encoding is byte for byte one of the last list's gets that
+        item's ``Endpoint`` back: only the items that changed are parsed (``hub_databricks.reuse``).
         """
-        from hub_databricks.parse import parse_endpoints_off_loop
+        from hub_databricks.parse import parse_each_off_loop
 
         raw = await self._get_raw(LIST_PATH)
         host = await self.host()
         digest = await asyncio.to_thread(_sha256, raw) if len(raw) >= OFF_LOOP_BYTES else _sha256(raw)
         key = (digest, host, target, len(self.auth.redactor))  # a redactor only ever grows
-        if self._last is not None and self._last[0] == key:
-            return list(self._last[1])
-        items = await self._items(await self._decode(raw))
+        last = self._last
+        if last is not None and last.key == key:
+            return list(last.endpoints)
+        items, encoded = await self._scanned_items(await self._decode(raw))
         del raw  # not kept alive while the list is parsed
-        endpoints = await parse_endpoints_off_loop(items, target=target, host=host)
-        self._last = (key, endpoints)
+        previous = last.reusable_for(key) if last is not None else None
+        del last
+        big = len(items) >= OFF_LOOP_ITEMS
+        if previous is None or encoded is None:
+            plan = reuse.parse_all(items)
+        elif big:  # hashing every item's bytes: off the event loop
+            plan = await asyncio.to_thread(reuse.plan, items, encoded, previous)
+        else:
+            plan = reuse.plan(items, encoded, previous)
+        del previous, items
+        parsed = await parse_each_off_loop(plan.fresh_items, target=target, host=host)
+        if big:
+            endpoints, by_bytes = await asyncio.to_thread(reuse.assemble, plan, parsed, encoded)
+        else:
+            endpoints, by_bytes = reuse.assemble(plan, parsed, encoded)
+        self._last = reuse.LastParse(key, endpoints, by_bytes)
         return list(endpoints)
 
     async def list_endpoints(self) -> list[Any]:
         """The raw ``endpoints`` array; ``{}`` (an empty workspace) gives []."""
-        return await self._items(await self._get(LIST_PATH))
+        items, _ = await self._scanned_items(await self._get(LIST_PATH))
+        return items
 
-    async def _items(self, decoded: tuple[Any, str | None]) -> list[Any]:
+    async def _scanned_items(self, decoded: tuple[Any, str | None]) -> tuple[list[Any], list[bytes] | None]:
+        """The list's items, any credential echoed in them redacted, and each item's JSON encoding
+        (None when orjson cannot encode them, nested too deeply)."""
         body, marker = decoded
         if not isinstance(body, dict):
             raise self._error(f"returned a list body that is not a JSON object ({type(body).__name__})")
         endpoints = body.get("endpoints", [])
         if endpoints is None:
-            return []
+            return [], []
         if not isinstance(endpoints, list):
             raise self._error("returned 'endpoints' that is not a list")
         count = len(endpoints)
@@ -152,33 +175,47 @@ class WorkspaceClient:
             raise self._too_many(count)
         items: list[Any] = endpoints
         if marker is not None:
-            if count < 200:
+            if count < OFF_LOOP_ITEMS:
                 items = self._drop_invalid_text(items, marker)
             else:  # walking thousands of endpoints: off the event loop
                 items = await asyncio.to_thread(without_gc, self._drop_invalid_text, items, marker)
-        if count < 200:
+        if count < OFF_LOOP_ITEMS:
             return self._without_secrets(items)
         return await asyncio.to_thread(without_gc, self._without_secrets, items)  # about 8 ms for 5,000
 
-    def _without_secrets(self, endpoints: list[Any]) -> list[Any]:
-        """``endpoints``, with any credential of the hub's that the workspace echoed into them redacted."""
+    def _without_secrets(self, endpoints: list[Any]) -> tuple[list[Any], list[bytes] | None]:
+        """``endpoints``, with any credential of the hub's that the workspace echoed into them
+        redacted, and the JSON encoding of each (after redaction), or None when orjson cannot
+        encode them (nested deeper than it goes)."""
         redactor = self.auth.redactor
+        encodings: list[bytes] = []
+        encoded: list[bytes] | None = encodings
+        found = False
         try:
-            # Re-encoded (JSON escapes cannot hide one), a few hundred endpoints at a time: one call
-            # over a 50,000-endpoint list would hold the GIL, and so the event loop, for 100 ms.
-            found = any(
-                redactor.found_in(orjson.dumps(endpoints[i : i + SCAN_CHUNK]))
-                for i in range(0, len(endpoints), SCAN_CHUNK)
-            )
+            # Re-encoded (JSON escapes cannot hide one) one item at a time, and scanned a few
+            # hundred at a time as the JSON array they make: one call over a 50,000-endpoint
+            # list would hold the GIL, and so the event loop, for 100 ms.
+            for i in range(0, len(endpoints), SCAN_CHUNK):
+                chunk = [orjson.dumps(item) for item in endpoints[i : i + SCAN_CHUNK]]
+                encodings.extend(chunk)
+                if redactor.found_in(b"[" + b",".join(chunk) + b"]"):
+                    found = True
+                    break  # all of it is redacted and encoded again below
         except TypeError:  # nested deeper than orjson goes
+            encoded = None
             found = redactor.found_in_data(endpoints)
         if not found:
-            return endpoints
+            return endpoints, encoded
         logger.warning(
             "Workspace %r echoed one of the hub's credentials in its endpoint list; it is redacted", self.workspace.name
         )
         redacted: list[Any] = redactor.redact_data(endpoints)
-        return redacted
+        if encoded is not None:  # the redacted items' own bytes, so that they can be reused too
+            try:
+                encoded = [orjson.dumps(item) for item in redacted]
+            except TypeError:
+                encoded = None
+        return redacted, encoded
 
     def _drop_invalid_text(self, endpoints: list[Any], marker: str) -> list[Any]:
         kept: list[Any] = []

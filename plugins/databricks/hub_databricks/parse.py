@@ -216,3 +216,41 @@ def _parse_all(items: list[Any], *, target: str, host: str, stop: threading.Even
         if endpoint is not None:
             endpoints.append(endpoint)
     return endpoints
+
+
+def parse_each(
+    items: list[Any], *, target: str, host: str, stop: threading.Event | None = None
+) -> list[Endpoint | None]:
+    """``parse_endpoints``, one answer per item in ``items``' order: None for an item it skips.
+
+    For a caller that has to know which item each endpoint came from (the per-endpoint reuse
+    in ``hub_databricks.reuse``). With ``stop`` set, returns early (a shorter, partial list).
+    """
+    with gc_paused():
+        return _parse_each(items, target=target, host=host, stop=stop)
+
+
+async def parse_each_off_loop(items: list[Any], *, target: str, host: str) -> list[Endpoint | None]:
+    """``parse_each`` in a worker thread for big lists, stopping when the awaiting task is cancelled."""
+    if len(items) < OFF_LOOP_ITEMS:
+        return parse_each(items, target=target, host=host)
+    stop = threading.Event()
+    try:
+        return await asyncio.to_thread(parse_each, items, target=target, host=host, stop=stop)
+    finally:
+        stop.set()
+
+
+def _parse_each(items: list[Any], *, target: str, host: str, stop: threading.Event | None) -> list[Endpoint | None]:
+    endpoints: list[Endpoint | None] = []
+    for index, item in enumerate(items):
+        if stop is not None and index % CHECK_EVERY == 0 and stop.is_set():
+            logger.info("Workspace %r: parsing abandoned after %d of %d endpoints", target, index, len(items))
+            break
+        try:
+            endpoint = parse_endpoint(item, target=target, host=host)
+        except Exception:  # belt and braces: one bad item never fails the list
+            logger.warning("Workspace %r: skipped an endpoint that could not be parsed", target, exc_info=True)
+            endpoint = None
+        endpoints.append(endpoint)
+    return endpoints
