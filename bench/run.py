@@ -263,7 +263,7 @@ def bench_breakdown(count: int) -> None:
     import orjson
 
     from hub_core import gc_paused
-    from hub_core.conversion import merge_into as _merge_into
+    from hub_core.conversion import merge
     from hub_core.testing import bundled_catalog
     from hub_core.views import MODEL_GROUPS
     from hub_databricks.convert import to_model_group
@@ -283,11 +283,9 @@ def bench_breakdown(count: int) -> None:
             marks.append(time.process_time())
             groups = [to_model_group(e, catalog) for e in endpoints]
             marks.append(time.process_time())
-            merged: dict[str, Any] = {}
-            for group, endpoint in zip(groups, endpoints, strict=True):
-                _merge_into(merged, group, endpoint)
+            merged, _ = merge("databricks", endpoints, [(g, True) for g in groups])
             marks.append(time.process_time())
-            MODEL_GROUPS.dump_json(sorted(merged.values(), key=lambda g: g.model_group))
+            MODEL_GROUPS.dump_json(merged)
             marks.append(time.process_time())
         names = ("decode", "parse", "convert", "merge", "serialise")
         for name, start, end in zip(names, marks[:-1], marks[1:], strict=True):

@@ -18,43 +18,92 @@ from hub_core.models import Deployment, Endpoint, ModelGroup, Target, live_model
 logger = logging.getLogger("hub_core.hub")
 
 
+Reusable = dict[int, tuple[Endpoint, Any]]
+"""Last build's conversions by endpoint object: ``id(endpoint) -> (endpoint, what it became)``."""
+FAILED: Any = object()
+"""What an endpoint whose conversion raised became: skipped, and converted again next time."""
+
+
 async def convert_endpoints(
-    hooks: ProviderHooks, endpoints: list[Endpoint], targets: dict[str, Target], catalog: Catalog
-) -> list[ModelGroup]:
-    """Endpoints to merged model groups. Plain hookimpls run in a worker thread so a big
-    workspace never stalls the event loop; ``async def`` ones run on the loop."""
+    hooks: ProviderHooks,
+    endpoints: list[Endpoint],
+    targets: dict[str, Target],
+    catalog: Catalog,
+    previous: Reusable | None = None,
+) -> tuple[list[ModelGroup], list[Any]]:
+    """Endpoints to merged model groups, and what each endpoint became (for ``previous`` next time).
+
+    An endpoint found in ``previous`` (the very same object, converted with the same target and
+    catalog) keeps what it became then: ``to_model_group`` runs for the others only. Plain
+    hookimpls run in a worker thread so a big workspace never stalls the event loop; ``async def``
+    ones run on the loop.
+    """
     provider = hooks.provider
     convert = hooks.model_group_converter()
     known = targets
     if convert is not None and hooks.is_async("to_model_group"):
-        results = [await _attempt_async(provider, convert, e, catalog, known) for e in endpoints]
+        results = [
+            _reused(previous, e) or (await _attempt_async(provider, convert, e, catalog, known), True)
+            for e in endpoints
+        ]
         return merge(provider, endpoints, results)
 
-    def in_thread() -> list[ModelGroup]:
+    def in_thread() -> tuple[list[ModelGroup], list[Any]]:
         with gc_paused():
             function = convert or (lambda endpoint, catalog, target: default_model_group(endpoint, catalog))
-            results = [_attempt(provider, function, e, catalog, known) for e in endpoints]
+            results = [_reused(previous, e) or (_attempt(provider, function, e, catalog, known), True) for e in endpoints]
             return merge(provider, endpoints, results)
 
     return await asyncio.to_thread(in_thread)
 
 
-def merge(provider: str, endpoints: list[Endpoint], results: list[Any]) -> list[ModelGroup]:
-    """One provider's conversions into its groups, sorted by name; a wrong result is logged and skipped."""
+def _reused(previous: Reusable | None, endpoint: Endpoint) -> tuple[Any, bool] | None:
+    """``(what the endpoint became last time, False)``, or None when it must be converted."""
+    if previous is None:
+        return None
+    found = previous.get(id(endpoint))
+    if found is None or found[0] is not endpoint or found[1] is FAILED:
+        return None
+    return found[1], False
+
+
+def merge(
+    provider: str, endpoints: list[Endpoint], results: list[tuple[Any, bool]]
+) -> tuple[list[ModelGroup], list[Any]]:
+    """One provider's conversions into its groups, sorted by name, and what each endpoint became.
+
+    ``results`` holds, per endpoint, its conversion and whether it is new (else it is what the
+    endpoint became in an earlier build). A new group is given its own deployment, and is then
+    never changed again: groups merged from several deployments, or renamed, are copies. So
+    what an endpoint became can be kept and merged again in a later build. A wrong result is
+    logged and skipped.
+    """
     merged: dict[str, ModelGroup] = {}
-    for endpoint, group in zip(endpoints, results, strict=True):
-        if group is None:
+    copies: set[int] = set()  # ids of the groups this merge made, which it may change
+    claimed: set[int] = set()  # new groups given a deployment in this merge
+    became: list[Any] = []
+    for endpoint, (group, new) in zip(endpoints, results, strict=True):
+        if group is FAILED:
+            became.append(FAILED)
             continue
-        if not isinstance(group, ModelGroup):
-            logger.error(
-                "Provider %r returned %s instead of ModelGroup for %r; skipped",
-                provider,
-                type(group).__name__,
-                endpoint.name,
-            )
-            continue
-        merge_into(merged, group, endpoint)
-    return sorted(merged.values(), key=lambda g: g.model_group)
+        if group is not None and not isinstance(group, ModelGroup):
+            if new:
+                logger.error(
+                    "Provider %r returned %s instead of ModelGroup for %r; skipped",
+                    provider,
+                    type(group).__name__,
+                    endpoint.name,
+                )
+            group = None
+        if group is not None and new:
+            if id(group) in claimed:  # the plugin returned one object for two endpoints
+                group = group.model_copy()
+            claimed.add(id(group))
+            group.__dict__["deployments"] = [_deployment(endpoint, group)]
+        became.append(group)
+        if group is not None:
+            merge_into(merged, group, endpoint, copies)
+    return sorted(merged.values(), key=lambda g: g.model_group), became
 
 
 def _attempt(
@@ -65,7 +114,9 @@ def _attempt(
         result = convert(endpoint, catalog, targets.get(endpoint.target or ""))
     except Exception:
         logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
-        return None
+        return FAILED
+    if result is None or type(result) is ModelGroup:
+        return result
     if inspect.isawaitable(result):
         close = getattr(result, "close", None)
         if close is not None:
@@ -83,7 +134,7 @@ async def _attempt_async(
         return await result if inspect.isawaitable(result) else result
     except Exception:
         logger.exception("Provider %r could not convert endpoint %r; skipped", provider, endpoint.name)
-        return None
+        return FAILED
 
 
 def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
@@ -95,14 +146,8 @@ def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
     return live_model_group(endpoint, model_group=name, providers=[endpoint.provider], validate=False, **fields)
 
 
-def merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint) -> None:
-    """Same model group from several targets: one entry, one deployment per target.
-
-    Two entries of one name but different known ``model`` values are different models (two
-    accounts' deployments named alike): the later one keeps its own entry, named
-    ``<model_group>@<target>``, and a warning is logged.
-    """
-    deployment = unvalidated(
+def _deployment(endpoint: Endpoint, group: ModelGroup) -> Deployment:
+    return unvalidated(
         Deployment,
         target=endpoint.target,
         target_url=endpoint.target_url,
@@ -117,13 +162,24 @@ def merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpo
         capacity=endpoint.capacity,
         cost_per_hour=group.cost_per_hour,
     )
+
+
+def merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpoint, copies: set[int]) -> None:
+    """Same model group from several targets: one entry, one deployment per target.
+
+    ``group`` holds its own deployment and is not changed: an entry that takes a second
+    deployment becomes a copy first (its id goes in ``copies``), and so does a renamed one.
+    Two entries of one name but different known ``model`` values are different models (two
+    accounts' deployments named alike): the later one keeps its own entry, named
+    ``<model_group>@<target>``, and a warning is logged.
+    """
     existing = merged.get(group.model_group)
     if existing is not None and existing.model and group.model and existing.model != group.model:
         name = group.model_group
         for suffix in (endpoint.target, endpoint.name):
             if suffix and f"{name}@{suffix}" not in merged:
                 break
-        group.model_group = f"{name}@{suffix}"
+        group = group.model_copy(update={"model_group": f"{name}@{suffix}"})
         logger.warning(
             "%r names both %r and %r; the second is listed as %r. Give one deployment another name to call them apart.",
             name,
@@ -133,11 +189,20 @@ def merge_into(merged: dict[str, ModelGroup], group: ModelGroup, endpoint: Endpo
         )
         existing = merged.get(group.model_group)
     if existing is None:
-        group.deployments = [deployment]
         merged[group.model_group] = group
         return
-    existing.deployments.append(deployment)
+    if id(existing) not in copies:
+        existing = existing.model_copy(update={"deployments": list(existing.deployments)})
+        copies.add(id(existing))
+        merged[existing.model_group] = existing
+    values = existing.__dict__
+    values["deployments"].extend(group.deployments)
     if not existing.available and group.available:
-        existing.available = True
-        existing.endpoint_url, existing.state, existing.state_reason = group.endpoint_url, group.state, None
-        existing.target, existing.cost_per_hour = group.target, group.cost_per_hour
+        values.update(
+            available=True,
+            endpoint_url=group.endpoint_url,
+            state=group.state,
+            state_reason=None,
+            target=group.target,
+            cost_per_hour=group.cost_per_hour,
+        )

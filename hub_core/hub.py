@@ -249,15 +249,19 @@ class Hub:
         fetched_at = min(c.fetched_at for _, c in lists)
         last = self._converted.get(provider)
         if last is not None and last.same(endpoints, targets, self.catalog):
-            view = last.view.refreshed(endpoints, fetched_at, warnings)
+            view, became = last.view.refreshed(endpoints, fetched_at, warnings), last.became
         else:
-            groups = await convert_endpoints(self.registry.hooks(provider), endpoints, targets, self.catalog)
+            previous = last.reusable(targets, self.catalog) if last is not None else None
+            del last  # what the last view alone holds is freed once a newer one replaces it
+            hooks = self.registry.hooks(provider)
+            groups, became = await convert_endpoints(hooks, endpoints, targets, self.catalog, previous)
+            del previous
             view = ProviderView(provider, "live", endpoints, groups, fetched_at, warnings=warnings)
             await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
             self._views[provider] = (version, view)
-            self._converted[provider] = _Converted(endpoints, targets, self.catalog, view)
+            self._converted[provider] = _Converted(endpoints, targets, self.catalog, view, became)
         return view
 
     def _catalog_view(self, provider: str) -> ProviderView:

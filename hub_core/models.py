@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal, TypeVar
@@ -231,22 +232,30 @@ def live_model_group(
     """
     fields.setdefault("model", endpoint.model)
     fields.setdefault("cost_per_hour", endpoint.cost_per_hour)
-    build: Callable[..., ModelGroup] = ModelGroup if validate else functools.partial(unvalidated, ModelGroup)
-    return build(
-        model_group=model_group,
-        providers=providers,
-        **fields,
-        source="live",
-        state=endpoint.state,
-        available=endpoint.available,
-        state_reason=endpoint.state_reason,
-        display_name=endpoint.display_name,
-        description=endpoint.description,
-        endpoint_url=endpoint.endpoint_url,
-        served_by=endpoint.served_by,
-        entities=list(endpoint.entities),
-        target=endpoint.target,
-    )
+    live: dict[str, Any] = {
+        "model_group": model_group,
+        "providers": providers,
+        "source": "live",
+        "state": endpoint.state,
+        "available": endpoint.available,
+        "state_reason": endpoint.state_reason,
+        "display_name": endpoint.display_name,
+        "description": endpoint.description,
+        "endpoint_url": endpoint.endpoint_url,
+        "served_by": endpoint.served_by,
+        "entities": list(endpoint.entities),
+        "target": endpoint.target,
+    }
+    if validate:
+        return ModelGroup(**fields, **live)
+    clash = fields.keys() & live.keys()
+    if clash:
+        raise TypeError(f"live_model_group() got multiple values for {', '.join(sorted(clash))}")
+    plan = _plan(ModelGroup)
+    data = plan.template.copy()
+    data.update(fields)
+    data.update(live)
+    return _finish(ModelGroup, plan, data, {**fields, **live} if len(data) != len(plan.template) else fields)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -254,53 +263,70 @@ _MISSING: Any = object()
 _osa = object.__setattr__
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How ``unvalidated`` fills one model class: every field in order with its default
+    (``_MISSING`` for required and factory fields), the factories, the required names, and
+    the one fields-set every instance shares."""
+
+    template: dict[str, Any]
+    factories: tuple[tuple[str, Callable[[], Any]], ...]
+    required: tuple[str, ...]
+    every_field: set[str]
+
+
 @functools.cache
-def _plan(model: type[BaseModel]) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...], frozenset[str]]:
-    """Every field in order with its default (``_MISSING`` for required and factory fields),
-    the factories, and the required names."""
+def _plan(model: type[BaseModel]) -> _Plan:
     template: dict[str, Any] = {}
     factories: list[tuple[str, Callable[[], Any]]] = []
-    required = set()
+    required = []
     for name, info in model.model_fields.items():
         template[name] = _MISSING
         if info.default_factory is not None:
             factories.append((name, info.default_factory))  # type: ignore[arg-type]
         elif info.is_required():
-            required.add(name)
+            required.append(name)
         else:
             template[name] = info.default
-    return template, tuple(factories), frozenset(required)
+    return _Plan(template, tuple(factories), tuple(required), set(template))
 
 
 def unvalidated(model: type[M], /, **values: Any) -> M:
     """``model(**values)`` without pydantic's validation, for values that already have their
-    field types (``str``, ``int``, ``bool``, ``datetime``, lists of models...).
+    field types (``str``, ``int``, ``float``, ``bool``, ``datetime``, lists of models...).
 
-    A tenth of the cost of validation: a refresh of a large workspace builds several models per
-    endpoint from data its own code has just checked. Defaults and default factories are filled
-    as validation would; an unknown or missing required field is a ``TypeError``. Nothing checks
-    the types: a wrong one shows later, in serialisation or a comparison. Lists are used as
-    given, so give each model its own. On a ``ModelGroup`` the model's own rules still run
-    (``"unknown"`` mode, implied ``supported_openai_params``).
+    A fraction of the cost of validation: a refresh of a large workspace builds several models
+    per endpoint from data its own code has just checked. Defaults and default factories are
+    filled as validation would; an unknown or missing required field is a ``TypeError``. Nothing
+    checks the types: a wrong one shows later, in serialisation or a comparison (the contract
+    suite revalidates what a plugin returns). Lists are used as given, so give each model its
+    own. ``model_fields_set`` holds every field. On a ``ModelGroup`` the model's own rules
+    still run (``"unknown"`` mode, implied ``supported_openai_params``).
     """
-    template, factories, required = _plan(model)
-    data = dict(template)
+    plan = _plan(model)
+    data = plan.template.copy()
     data.update(values)
-    if len(data) != len(template):
-        unknown = sorted(set(values) - set(template))
+    return _finish(model, plan, data, values)
+
+
+def _finish(model: type[M], plan: _Plan, data: dict[str, Any], given: Mapping[str, Any]) -> M:
+    """The instance holding ``data`` (the template updated with ``given``), its gaps filled."""
+    if len(data) != len(plan.template):
+        unknown = sorted(set(given) - plan.every_field)
         raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")
-    for name, factory in factories:
+    for name, factory in plan.factories:
         if data[name] is _MISSING:
             data[name] = factory()
-    for name in required:
+    for name in plan.required:
         if data[name] is _MISSING:
             raise TypeError(f"{model.__name__} needs the field {name!r}")
     instance = model.__new__(model)
     _osa(instance, "__dict__", data)
-    _osa(instance, "__pydantic_fields_set__", set(values))
+    # Shared: it holds every name already, so pydantic's ``.add()`` on assignment changes nothing.
+    _osa(instance, "__pydantic_fields_set__", plan.every_field)
     _osa(instance, "__pydantic_extra__", None)
     _osa(instance, "__pydantic_private__", None)
-    if model is ModelGroup:
+    if model is ModelGroup and (data["mode"] == UNKNOWN_MODE or data["supported_openai_params"] is None):
         instance._mode_rules()  # type: ignore[attr-defined]
     return instance
 

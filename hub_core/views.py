@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 
 from hub_core.catalog import Catalog
 from hub_core.codec import CHUNK
+from hub_core.conversion import FAILED
 from hub_core.gcpause import without_gc
 from hub_core.models import Endpoint, ModelGroup, Source, Target
 
@@ -119,26 +120,43 @@ FROM_GROUPS = ("body", "etag", "body_available_True", "body_available_False")
 
 @dataclass
 class _Converted:
-    """What a provider's current live view was converted from.
+    """What a provider's current live view was converted from, and what each endpoint became.
 
     A refresh whose lists hold the very same ``Endpoint`` objects (a plugin returns those of an
     unchanged list again), with the same targets and catalog, keeps that view's groups and
-    bodies: ``to_model_group`` is not called and nothing is serialised again.
+    bodies: ``to_model_group`` is not called and nothing is serialised again. A refresh in which
+    only some are the same objects converts the others only (``reusable``).
     """
 
     endpoints: list[Endpoint]
     targets: dict[str, Target]
     catalog: Catalog
     view: ProviderView
+    became: list[Any]
 
     def same(self, endpoints: list[Endpoint], targets: dict[str, Target], catalog: Catalog) -> bool:
+        """Whether the view can be kept as it is: the same objects, and no conversion that raised
+        (it is tried again)."""
         return (
             catalog is self.catalog
+            and not any(result is FAILED for result in self.became)
             and len(endpoints) == len(self.endpoints)
             and targets.keys() == self.targets.keys()
             and all(target is self.targets[name] for name, target in targets.items())
             and all(map(operator.is_, endpoints, self.endpoints))  # in C: 50,000 in well under a millisecond
         )
+
+    def reusable(self, targets: dict[str, Target], catalog: Catalog) -> dict[int, tuple[Endpoint, Any]] | None:
+        """What each endpoint became, by endpoint object, for the endpoints of targets that are
+        the same objects as then; None when the catalog changed."""
+        if catalog is not self.catalog:
+            return None
+        kept = {name for name, target in targets.items() if self.targets.get(name) is target}
+        return {
+            id(endpoint): (endpoint, result)
+            for endpoint, result in zip(self.endpoints, self.became, strict=True)
+            if (endpoint.target or "") in kept
+        }
 
 
 def dump_in_chunks(adapter: TypeAdapter[list[Any]], items: list[Any]) -> bytes:

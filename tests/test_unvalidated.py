@@ -26,8 +26,16 @@ def test_an_endpoint_equals_the_validated_one_and_serialises_alike() -> None:
     validated = Endpoint(**ENDPOINT)
     assert built == validated
     assert built.model_dump_json() == validated.model_dump_json()
-    assert built.model_fields_set == validated.model_fields_set
+    assert built.model_fields_set == set(Endpoint.model_fields)  # every field counts as set
     assert built.raw == {"name": "chat"}
+
+
+def test_assignment_and_copies_behave_as_on_a_validated_model() -> None:
+    first, second = unvalidated(Endpoint, provider="acme", name="a"), unvalidated(Endpoint, provider="acme", name="b")
+    first.available = False
+    copied = second.model_copy(update={"name": "c"})
+    assert (first.available, second.available, copied.name, second.name) == (False, True, "c", "b")
+    assert second.model_fields_set == set(Endpoint.model_fields)
 
 
 def test_defaults_are_filled_and_factories_give_each_model_its_own() -> None:

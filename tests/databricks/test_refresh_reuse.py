@@ -91,7 +91,8 @@ async def test_a_changed_endpoint_rebuilds_the_list_as_a_new_hub_would(workspace
         del changed[3]
         workspace.endpoints[:] = changed
         after = await refreshed(hub)
-        assert len(calls) == count + len(changed)
+        # The two changed endpoints are parsed and converted again; the rest keep their groups.
+        assert sorted(calls[count:]) == sorted([changed[0]["name"], changed[-1]["name"]])
     finally:
         await hub.aclose()
     assert after != first
