@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from hubtest_plugins import StaticProvider
 
 from hub_core import Discovery, Endpoint, ModelGroup, hookimpl, live_model_group
