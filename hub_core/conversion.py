@@ -51,7 +51,9 @@ async def convert_endpoints(
     def in_thread() -> tuple[list[ModelGroup], list[Any]]:
         with gc_paused():
             function = convert or (lambda endpoint, catalog, target: default_model_group(endpoint, catalog))
-            results = [_reused(previous, e) or (_attempt(provider, function, e, catalog, known), True) for e in endpoints]
+            results = [
+                _reused(previous, e) or (_attempt(provider, function, e, catalog, known), True) for e in endpoints
+            ]
             return merge(provider, endpoints, results)
 
     return await asyncio.to_thread(in_thread)
