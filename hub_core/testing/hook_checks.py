@@ -79,7 +79,7 @@ def check_fields_valid(provider: str, hook: str, model: BaseModel) -> None:
         ) from None
     assert again.model_dump_json() == model.model_dump_json(), (
         f"{provider}: {hook} returned {type(model).__name__} that validation would change; "
-        "give unvalidated() values of the declared types (8192, not \"8192\")."
+        'give unvalidated() values of the declared types (8192, not "8192").'
     )
 
 
