@@ -207,13 +207,17 @@ def bench_stampede(total: int) -> None:
 # -- 3. scale of one workspace -----------------------------------------------------------
 
 
-async def refreshes(url: str, count: int, endpoints: int = 5000, *, rebuild: bool = False) -> tuple[list[float], int]:
+async def refreshes(
+    url: str, count: int, endpoints: int = 5000, *, rebuild: bool = False, touch: int = 0
+) -> tuple[list[float], int]:
     """CPU seconds of ``count`` refreshes (discovery, conversion, serialisation) in one running hub.
 
     The list does not change between them, so from the second on the hub reuses what it made of the
     first; with ``rebuild``, the hub and the workspace client forget what they would reuse before
     each, so every refresh decodes, parses, converts and serialises the whole list, as after a change
-    in it (the previous view is still freed during the refresh, as it then is).
+    in it (the previous view is still freed during the refresh, as it then is). With ``touch``, the
+    fake workspace updates that many endpoints before each refresh (a state flip and a later
+    ``last_updated_timestamp``), as in a workspace where a few changed.
     """
     import hub_databricks
     from hub_core.testing import make_hub
@@ -229,6 +233,8 @@ async def refreshes(url: str, count: int, endpoints: int = 5000, *, rebuild: boo
                 getattr(hub, "_converted", {}).clear()
                 for target in await hub.targets("databricks"):
                     target.handle._last = None
+            if touch and cpu:
+                httpx.post(f"{url}/_fake/touch", params={"count": touch}).raise_for_status()
             hub.cache.invalidate()
             started = time.process_time()
             body, _ = await hub.model_hub_body("databricks")
@@ -240,19 +246,23 @@ async def refreshes(url: str, count: int, endpoints: int = 5000, *, rebuild: boo
 
 def bench_scale(count: int) -> None:
     print(f"3. scale of one workspace ({count} endpoints)", flush=True)
+    touched = max(1, count // 100)
     with fake_workspace(count) as url:
         cpu, n = asyncio.run(refreshes(url, 6, count))
         built, _ = asyncio.run(refreshes(url, 6, count, rebuild=True))
+        changed, _ = asyncio.run(refreshes(url, 6, count, touch=touched))
         tracemalloc.start()
         asyncio.run(refreshes(url, 1, count))
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert n == count, f"expected {count} model groups, got {n}"
-    warm, full = sorted(cpu[1:]), sorted(built[1:])
+    warm, full, few = sorted(cpu[1:]), sorted(built[1:]), sorted(changed[1:])
     per = 1000 / count
     row("scale: hub CPU, first refresh in a new process", f"{cpu[0] * 1000:.0f} ms")
     row("scale: hub CPU, full rebuilds (median of 5)", f"{full[2] * 1000:.0f} ms", "<= 150 ms at 5,000")
     row("scale: ... per 1,000 endpoints", f"{full[2] * 1000 * per:.0f} ms", "<= 50 ms")
+    row(f"scale: hub CPU, {touched:,} endpoints changed (median of 5)", f"{few[2] * 1000:.0f} ms")
+    row("scale: ... per 1,000 endpoints", f"{few[2] * 1000 * per:.1f} ms")
     row("scale: hub CPU, later refreshes, list unchanged (median of 5)", f"{warm[2] * 1000:.0f} ms")
     row("scale: ... per 1,000 endpoints", f"{warm[2] * 1000 * per:.1f} ms")
     row("scale: peak Python memory of a first refresh", f"{peak / 2**20:.1f} MiB ({peak * per / 2**20:.1f} per 1,000)")

@@ -58,6 +58,7 @@ TOKEN_PATH = "/oidc/v1/token"
 WELL_KNOWN_PATH = "/.well-known/databricks-config"
 OIDC_DISCOVERY_PATH = "/oidc/.well-known/oauth-authorization-server"
 STATS_PATH = "/_fake/stats"  # not a Databricks route: call counters for benchmarks run out of process
+TOUCH_PATH = "/_fake/touch"  # not a Databricks route: POST ?count=N updates N endpoints (benchmarks)
 
 _ERROR_FIXTURES: dict[str, str] = {
     "401": "errors/401_unauthenticated.json",
@@ -120,6 +121,20 @@ class FakeWorkspace:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------
+
+    def touch(self, count: int) -> int:
+        """Update ``count`` endpoints spread over the list, as a workspace where a few changed
+        between two refreshes: each gets a later ``last_updated_timestamp`` and its readiness flips."""
+        with self._lock:
+            if not self.endpoints:
+                return 0
+            step = max(1, len(self.endpoints) // max(count, 1))
+            touched = self.endpoints[::step][:count]
+            for item in touched:
+                item["last_updated_timestamp"] = int(item.get("last_updated_timestamp") or 0) + 1000
+                state = item.setdefault("state", {})
+                state["ready"] = "NOT_READY" if state.get("ready") == "READY" else "READY"
+            return len(touched)
 
     def start(self) -> FakeWorkspace:
         """Bind 127.0.0.1 (port 0 = free port) and serve in a daemon thread."""
@@ -339,6 +354,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, self._discovery_body())
         elif path == STATS_PATH and method == "GET":
             self._send_json(200, {"list_calls": self.ws.list_calls, "token_calls": self.ws.token_calls})
+        elif path == TOUCH_PATH and method == "POST":
+            count = parse_qs(urlsplit(self.path).query).get("count", ["1"])[0]
+            self._send_json(200, {"touched": self.ws.touch(int(count) if count.isdigit() else 1)})
         else:
             self._not_found(method, path)
 
