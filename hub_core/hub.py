@@ -252,12 +252,19 @@ class Hub:
             view, became = last.view.refreshed(endpoints, fetched_at, warnings), last.became
         else:
             previous = last.reusable(targets, self.catalog) if last is not None else None
+            earlier = last.view if last is not None else None
             del last  # what the last view alone holds is freed once a newer one replaces it
             hooks = self.registry.hooks(provider)
             groups, became = await convert_endpoints(hooks, endpoints, targets, self.catalog, previous)
             del previous
             view = ProviderView(provider, "live", endpoints, groups, fetched_at, warnings=warnings)
-            await asyncio.to_thread(without_gc, lambda: view.etag)  # serialise and hash off the event loop, once
+
+            def serialise() -> None:  # off the event loop, once; kept groups keep their JSON
+                view.fragments_from(earlier)
+                view.etag  # noqa: B018 (made and kept)
+
+            await asyncio.to_thread(without_gc, serialise)
+            del earlier
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
             self._views[provider] = (version, view)

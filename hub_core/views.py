@@ -19,6 +19,7 @@ from hub_core.gcpause import without_gc
 from hub_core.models import Endpoint, ModelGroup, Source, Target
 
 MODEL_GROUPS = TypeAdapter(list[ModelGroup])
+MODEL_GROUP = TypeAdapter(ModelGroup)
 ENDPOINTS = TypeAdapter(list[Endpoint])
 T = TypeVar("T")
 
@@ -84,18 +85,38 @@ class ProviderView:
             self._memo[name] = task.result()
 
     @property
+    def fragments(self) -> list[bytes]:
+        """Each group's JSON, in order: the body is them joined (``fragments_from`` reuses them)."""
+        result: list[bytes] = self._once("fragments", lambda: [MODEL_GROUP.dump_json(g) for g in self.groups])
+        return result
+
+    def fragments_from(self, earlier: ProviderView | None) -> None:
+        """Make ``fragments``, taking each group's JSON from ``earlier`` when it holds the very same
+        group object (groups are not changed once made, so neither is their JSON): after a refresh
+        in which a few endpoints changed, only their groups are serialised."""
+        known: dict[int, tuple[ModelGroup, bytes]] = {}
+        if earlier is not None and "fragments" in earlier._memo:
+            known = {id(g): (g, f) for g, f in zip(earlier.groups, earlier._memo["fragments"], strict=True)}
+        made = []
+        for group in self.groups:
+            hit = known.get(id(group))
+            made.append(hit[1] if hit is not None and hit[0] is group else MODEL_GROUP.dump_json(group))
+        self._memo["fragments"] = made
+
+    @property
     def body(self) -> bytes:
-        result: bytes = self._once("body", lambda: dump_in_chunks(MODEL_GROUPS, self.groups))
+        result: bytes = self._once("body", lambda: joined(self.fragments))
         return result
 
     async def body_where(self, available: bool | None) -> bytes:
         """The body, or only its entries whose ``available`` is the one asked for."""
         if available is None:
             return self.body if "body" in self._memo else await self.made("body", lambda: self.body)
-        return await self.made(
-            f"body_available_{available}",
-            lambda: dump_in_chunks(MODEL_GROUPS, [g for g in self.groups if g.available is available]),
-        )
+
+        def selected() -> bytes:
+            return joined([f for g, f in zip(self.groups, self.fragments, strict=True) if g.available is available])
+
+        return await self.made(f"body_available_{available}", selected)
 
     def refreshed(self, endpoints: list[Endpoint], fetched_at: float, warnings: list[str]) -> ProviderView:
         """This view's groups and their bodies for a newer fetch of the same endpoints."""
@@ -114,7 +135,7 @@ class ProviderView:
         return result
 
 
-FROM_GROUPS = ("body", "etag", "body_available_True", "body_available_False")
+FROM_GROUPS = ("fragments", "body", "etag", "body_available_True", "body_available_False")
 """``ProviderView._memo`` entries made from the groups alone, which a refreshed view keeps."""
 
 
@@ -165,6 +186,11 @@ def dump_in_chunks(adapter: TypeAdapter[list[Any]], items: list[Any]) -> bytes:
         return adapter.dump_json(items)
     parts = [adapter.dump_json(items[i : i + CHUNK])[1:-1] for i in range(0, len(items), CHUNK)]
     return b"[" + b",".join(parts) + b"]"
+
+
+def joined(fragments: list[bytes]) -> bytes:
+    """A JSON array of already-serialised items: the bytes ``dump_json`` of the list gives."""
+    return b"[" + b",".join(fragments) + b"]"
 
 
 def joined_bodies(bodies: list[bytes]) -> bytes:

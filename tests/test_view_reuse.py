@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -203,3 +204,36 @@ async def test_only_new_objects_and_failed_conversions_are_converted_again() -> 
         assert f'"changing/{name}"'.encode() in body or name == "e13"
     finally:
         await hub.aclose()
+
+
+async def test_after_a_change_only_the_changed_groups_are_serialised_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hub_core.views
+
+    dumped: list[str] = []
+    adapter = hub_core.views.MODEL_GROUP
+
+    class Counting:
+        def dump_json(self, group: ModelGroup) -> bytes:
+            dumped.append(group.model_group)
+            return adapter.dump_json(group)
+
+    monkeypatch.setattr(hub_core.views, "MODEL_GROUP", Counting())
+    plugin = SameObjects()
+    plugin.target_count = 1
+    hub = make_hub({"same": plugin})
+    try:
+        await refresh(hub, plugin)
+        assert sorted(dumped) == ["same/alpha", "same/beta", "same/gamma"]
+        plugin.lists["t0"][1] = plugin.lists["t0"][1].model_copy(update={"available": False})
+        _, body, _ = await refresh(hub, plugin)
+        assert dumped[3:] == ["same/beta"]
+        unavailable = await hub.model_hub_body("same", available=False)
+        assert [g["model_group"] for g in json.loads(unavailable[0])] == ["same/beta"]
+        assert dumped[4:] == []  # filtered bodies join the kept JSON
+    finally:
+        await hub.aclose()
+    fresh = make_hub({"same": plugin})
+    try:
+        assert (await refresh(fresh, plugin))[1] == body
+    finally:
+        await fresh.aclose()
