@@ -21,7 +21,7 @@ from hub_core import status
 from hub_core.cache import Cached, CachePolicy, DiscoveryCache
 from hub_core.catalog import Catalog
 from hub_core.codec import DiscoveryCodec
-from hub_core.conversion import convert_endpoints
+from hub_core.conversion import FAILED, convert_endpoints
 from hub_core.errors import (
     AllProvidersFailedError,
     HubError,
@@ -248,10 +248,12 @@ class Hub:
         warnings = [f"{t.name}: {w}" for t, c in lists for w in c.value.warnings]
         fetched_at = min(c.fetched_at for _, c in lists)
         last = self._converted.get(provider)
+        failed = False
         if last is not None and last.same(endpoints, targets, self.catalog):
             view, became = last.view.refreshed(endpoints, fetched_at, warnings), last.became
         else:
-            previous = last.reusable(targets, self.catalog) if last is not None else None
+            # Off the event loop: a dict over every endpoint of a large workspace.
+            previous = await asyncio.to_thread(last.reusable, targets, self.catalog) if last is not None else None
             earlier = last.view if last is not None else None
             del last  # what the last view alone holds is freed once a newer one replaces it
             hooks = self.registry.hooks(provider)
@@ -259,16 +261,17 @@ class Hub:
             del previous
             view = ProviderView(provider, "live", endpoints, groups, fetched_at, warnings=warnings)
 
-            def serialise() -> None:  # off the event loop, once; kept groups keep their JSON
+            def serialise() -> bool:  # off the event loop, once; kept groups keep their JSON
                 view.fragments_from(earlier)
                 view.etag  # noqa: B018 (made and kept)
+                return any(result is FAILED for result in became)
 
-            await asyncio.to_thread(without_gc, serialise)
+            failed = await asyncio.to_thread(without_gc, serialise)
             del earlier
         current = self._views.get(provider)
         if current is None or _newest(version) >= _newest(current[0]):
             self._views[provider] = (version, view)
-            self._converted[provider] = _Converted(endpoints, targets, self.catalog, view, became)
+            self._converted[provider] = _Converted(endpoints, targets, self.catalog, view, became, failed)
         return view
 
     def _catalog_view(self, provider: str) -> ProviderView:

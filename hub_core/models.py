@@ -248,9 +248,9 @@ def live_model_group(
     }
     if validate:
         return ModelGroup(**fields, **live)
-    clash = fields.keys() & live.keys()
-    if clash:
-        raise TypeError(f"live_model_group() got multiple values for {', '.join(sorted(clash))}")
+    if not fields.keys().isdisjoint(live):
+        clash = ", ".join(sorted(fields.keys() & live.keys()))
+        raise TypeError(f"live_model_group() got multiple values for {clash}")
     plan = _plan(ModelGroup)
     data = plan.template.copy()
     data.update(fields)

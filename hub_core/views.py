@@ -14,7 +14,6 @@ from pydantic import TypeAdapter
 
 from hub_core.catalog import Catalog
 from hub_core.codec import CHUNK
-from hub_core.conversion import FAILED
 from hub_core.gcpause import without_gc
 from hub_core.models import Endpoint, ModelGroup, Source, Target
 
@@ -154,13 +153,14 @@ class _Converted:
     catalog: Catalog
     view: ProviderView
     became: list[Any]
+    failed: bool = False  # some conversion raised: no endpoint is kept without converting it again
 
     def same(self, endpoints: list[Endpoint], targets: dict[str, Target], catalog: Catalog) -> bool:
         """Whether the view can be kept as it is: the same objects, and no conversion that raised
         (it is tried again)."""
         return (
             catalog is self.catalog
-            and not any(result is FAILED for result in self.became)
+            and not self.failed
             and len(endpoints) == len(self.endpoints)
             and targets.keys() == self.targets.keys()
             and all(target is self.targets[name] for name, target in targets.items())
