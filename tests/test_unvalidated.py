@@ -81,3 +81,10 @@ def test_live_model_group_without_validation_matches_with_it() -> None:
     assert fast == slow
     assert MODEL_GROUPS.dump_json([fast]) == MODEL_GROUPS.dump_json([slow])
     assert fast.entities is not endpoint.entities  # its own list
+
+
+def test_live_model_group_refuses_a_field_it_sets_itself() -> None:
+    endpoint = Endpoint(**ENDPOINT)
+    for validate in (True, False):
+        with pytest.raises(TypeError, match="multiple values"):
+            live_model_group(endpoint, model_group="acme/chat", providers=["acme"], validate=validate, state="X")
