@@ -20,7 +20,7 @@ from hub_databricks.config import (
     max_response_bytes,
     resolve_workspaces,
 )
-from hub_databricks.parse import parse_endpoints_off_loop
+from hub_databricks.parse import parse_each_off_loop
 from hub_databricks.testing import DEFAULT_PAT, FakeWorkspace
 
 from .conftest import databricks_hub
@@ -123,7 +123,7 @@ async def test_parsing_abandoned_at_the_deadline_stops(monkeypatch):
     monkeypatch.setattr(parse_module, "parse_endpoint", slow_parse)
     items = tiny(5000)  # about 5 s of work at 1 ms each
     with pytest.raises(asyncio.TimeoutError):
-        await asyncio.wait_for(parse_endpoints_off_loop(items, target="default", host="https://x"), timeout=0.2)
+        await asyncio.wait_for(parse_each_off_loop(items, target="default", host="https://x"), timeout=0.2)
     await asyncio.sleep(0.6)
     done = len(parsed)
     await asyncio.sleep(0.3)
@@ -132,8 +132,8 @@ async def test_parsing_abandoned_at_the_deadline_stops(monkeypatch):
 
 
 async def test_parsing_off_the_loop_still_parses_everything():
-    endpoints = await parse_endpoints_off_loop(tiny(1000), target="default", host="https://x")
-    assert [e.name for e in endpoints] == [f"e-{i:05d}" for i in range(1000)]
+    endpoints = await parse_each_off_loop(tiny(1000), target="default", host="https://x")
+    assert [e.name if e else None for e in endpoints] == [f"e-{i:05d}" for i in range(1000)]
 
 
 async def test_the_refused_list_is_not_kept_alive_by_the_cached_error(thirty, monkeypatch):

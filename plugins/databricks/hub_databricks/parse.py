@@ -180,58 +180,33 @@ OFF_LOOP_ITEMS = 200
 CHECK_EVERY = 256
 
 
-def parse_endpoints(items: list[Any], *, target: str, host: str, stop: threading.Event | None = None) -> list[Endpoint]:
-    """Every usable endpoint in ``items``. With ``stop`` set, returns early (a partial list that
-    its caller, gone past its deadline, discards)."""
-    with gc_paused():
-        return _parse_all(items, target=target, host=host, stop=stop)
+def parse_endpoints(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
+    """Every usable endpoint in ``items``, in order."""
+    return [e for e in parse_each(items, target=target, host=host) if e is not None]
 
 
 async def parse_endpoints_off_loop(items: list[Any], *, target: str, host: str) -> list[Endpoint]:
-    """``parse_endpoints`` in a worker thread for big lists, so the event loop keeps serving.
-
-    When the awaiting task is cancelled (the discovery deadline), the thread stops within
-    ``CHECK_EVERY`` items instead of finishing work nobody will use.
-    """
-    if len(items) < OFF_LOOP_ITEMS:
-        return parse_endpoints(items, target=target, host=host)
-    stop = threading.Event()
-    try:
-        return await asyncio.to_thread(parse_endpoints, items, target=target, host=host, stop=stop)
-    finally:
-        stop.set()
-
-
-def _parse_all(items: list[Any], *, target: str, host: str, stop: threading.Event | None) -> list[Endpoint]:
-    endpoints = []
-    for index, item in enumerate(items):
-        if stop is not None and index % CHECK_EVERY == 0 and stop.is_set():
-            logger.info("Workspace %r: parsing abandoned after %d of %d endpoints", target, index, len(items))
-            break
-        try:
-            endpoint = parse_endpoint(item, target=target, host=host)
-        except Exception:  # belt and braces: one bad item never fails the list
-            logger.warning("Workspace %r: skipped an endpoint that could not be parsed", target, exc_info=True)
-            continue
-        if endpoint is not None:
-            endpoints.append(endpoint)
-    return endpoints
+    """``parse_endpoints`` in a worker thread for big lists (see ``parse_each_off_loop``)."""
+    return [e for e in await parse_each_off_loop(items, target=target, host=host) if e is not None]
 
 
 def parse_each(
     items: list[Any], *, target: str, host: str, stop: threading.Event | None = None
 ) -> list[Endpoint | None]:
-    """``parse_endpoints``, one answer per item in ``items``' order: None for an item it skips.
-
-    For a caller that has to know which item each endpoint came from (the per-endpoint reuse
-    in ``hub_databricks.reuse``). With ``stop`` set, returns early (a shorter, partial list).
-    """
+    """One answer per item in ``items``' order: its endpoint, or None for an item without a usable
+    name or that could not be parsed (logged). The per-endpoint reuse in ``hub_databricks.reuse``
+    needs to know which item each endpoint came from. With ``stop`` set, returns early (a shorter,
+    partial list that its caller, gone past its deadline, discards)."""
     with gc_paused():
         return _parse_each(items, target=target, host=host, stop=stop)
 
 
 async def parse_each_off_loop(items: list[Any], *, target: str, host: str) -> list[Endpoint | None]:
-    """``parse_each`` in a worker thread for big lists, stopping when the awaiting task is cancelled."""
+    """``parse_each`` in a worker thread for big lists, so the event loop keeps serving.
+
+    When the awaiting task is cancelled (the discovery deadline), the thread stops within
+    ``CHECK_EVERY`` items instead of finishing work nobody will use.
+    """
     if len(items) < OFF_LOOP_ITEMS:
         return parse_each(items, target=target, host=host)
     stop = threading.Event()
