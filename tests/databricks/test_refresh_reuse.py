@@ -41,6 +41,13 @@ async def fresh_bodies() -> dict[str, bytes]:
         await hub.aclose()
 
 
+async def client_of(hub: Hub) -> WorkspaceClient:
+    """The one workspace's client, as its target holds it."""
+    [target] = await hub.targets("databricks")
+    client: WorkspaceClient = target.handle
+    return client
+
+
 async def refreshed(hub: Hub) -> dict[str, bytes]:
     hub.cache.invalidate()
     return await bodies(hub)
@@ -104,8 +111,7 @@ async def test_a_credential_added_since_the_last_list_has_it_checked_again(works
     try:
         await bodies(hub)
         before = await hub.view("databricks")
-        [target] = await hub.targets("databricks")
-        client: WorkspaceClient = target.handle
+        client = await client_of(hub)
         client.auth.redactor.add("a-newly-minted-credential-0123456789")
         await refreshed(hub)
         after = await hub.view("databricks")
@@ -119,8 +125,7 @@ async def test_the_same_bytes_for_another_target_name_are_parsed_again(workspace
     hub = databricks_hub()
     try:
         await bodies(hub)
-        [target] = await hub.targets("databricks")
-        client: WorkspaceClient = target.handle
+        client = await client_of(hub)
         first = await client.discover("default")
         again = await client.discover("default")
         other = await client.discover("elsewhere")
@@ -194,8 +199,7 @@ async def test_a_value_equal_in_python_but_not_in_json_is_parsed_again(workspace
     hub = databricks_hub()
     try:
         await bodies(hub)
-        [target] = await hub.targets("databricks")
-        client: WorkspaceClient = target.handle
+        client = await client_of(hub)
         first = by_name(await client.discover("default"))
         assert first["custom-model-00003"].entities[0].version == "1"
         custom(workspace.endpoints)["config"]["served_entities"][0]["entity_version"] = other
@@ -215,8 +219,7 @@ async def test_a_credential_added_to_the_redactor_makes_a_changed_list_parsed_in
     hub = databricks_hub()
     try:
         await bodies(hub)
-        [target] = await hub.targets("databricks")
-        client: WorkspaceClient = target.handle
+        client = await client_of(hub)
         client.auth.redactor.add("a-newly-minted-credential-0123456789")
         custom(workspace.endpoints)["description"] = "changed"
         calls = parsed_calls(monkeypatch)
@@ -257,8 +260,7 @@ async def test_a_duplicated_item_is_parsed_again_not_shared(workspace, monkeypat
     hub = databricks_hub()
     try:
         await bodies(hub)
-        [target] = await hub.targets("databricks")
-        client: WorkspaceClient = target.handle
+        client = await client_of(hub)
         first = await client.discover("default")
         calls = parsed_calls(monkeypatch)
         twice = copy.deepcopy(custom(workspace.endpoints))
@@ -301,8 +303,7 @@ async def test_a_list_too_deep_for_orjson_is_parsed_in_full_each_time(workspace,
     hub = databricks_hub()
     try:
         await bodies(hub)
-        [target] = await hub.targets("databricks")
-        client: WorkspaceClient = target.handle
+        client = await client_of(hub)
         await client.discover("default")
         assert client._last is not None and client._last.by_bytes is None
         calls = parsed_calls(monkeypatch)
