@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -255,7 +255,7 @@ def live_model_group(
     data = plan.template.copy()
     data.update(fields)
     data.update(live)
-    return _finish(ModelGroup, plan, data, {**fields, **live} if len(data) != len(plan.template) else fields)
+    return _finish(ModelGroup, plan, data)
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -306,13 +306,13 @@ def unvalidated(model: type[M], /, **values: Any) -> M:
     plan = _plan(model)
     data = plan.template.copy()
     data.update(values)
-    return _finish(model, plan, data, values)
+    return _finish(model, plan, data)
 
 
-def _finish(model: type[M], plan: _Plan, data: dict[str, Any], given: Mapping[str, Any]) -> M:
-    """The instance holding ``data`` (the template updated with ``given``), its gaps filled."""
+def _finish(model: type[M], plan: _Plan, data: dict[str, Any]) -> M:
+    """The instance holding ``data`` (a copy of the template, updated), its gaps filled."""
     if len(data) != len(plan.template):
-        unknown = sorted(set(given) - plan.every_field)
+        unknown = sorted(data.keys() - plan.every_field)
         raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")
     for name, factory in plan.factories:
         if data[name] is _MISSING:
