@@ -295,12 +295,13 @@ def bench_breakdown(count: int) -> None:
             marks.append(time.process_time())
             merged, _ = merge("databricks", endpoints, [(g, True) for g in groups])
             marks.append(time.process_time())
-            MODEL_GROUPS.dump_json(merged)
+            body = MODEL_GROUPS.dump_json(merged)
             marks.append(time.process_time())
         names = ("decode", "parse", "convert", "merge", "serialise")
         for name, start, end in zip(names, marks[:-1], marks[1:], strict=True):
             best[name] = min(best.get(name, 1e9), end - start)
     row("breakdown: bytes of the list", f"{len(raw):,}")
+    row("breakdown: bytes of the model-hub body", f"{len(body):,}")
     for name, seconds in best.items():
         row(f"breakdown: {name}", f"{seconds * 1000:.0f} ms")
 
