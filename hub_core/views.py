@@ -153,7 +153,7 @@ class _Converted:
     catalog: Catalog
     view: ProviderView
     became: list[Any]
-    failed: bool = False  # some conversion raised: no endpoint is kept without converting it again
+    failed: bool = False  # a conversion raised: the view is not kept whole, so that one is tried again
 
     def same(self, endpoints: list[Endpoint], targets: dict[str, Target], catalog: Catalog) -> bool:
         """Whether the view can be kept as it is: the same objects, and no conversion that raised
