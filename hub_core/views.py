@@ -15,10 +15,10 @@ from pydantic import TypeAdapter
 from hub_core.catalog import Catalog
 from hub_core.codec import CHUNK
 from hub_core.gcpause import without_gc
+from hub_core.group_json import group_json
 from hub_core.models import Endpoint, ModelGroup, Source, Target
 
 MODEL_GROUPS = TypeAdapter(list[ModelGroup])
-MODEL_GROUP = TypeAdapter(ModelGroup)
 ENDPOINTS = TypeAdapter(list[Endpoint])
 T = TypeVar("T")
 
@@ -86,7 +86,7 @@ class ProviderView:
     @property
     def fragments(self) -> list[bytes]:
         """Each group's JSON, in order: the body is them joined (``fragments_from`` reuses them)."""
-        result: list[bytes] = self._once("fragments", lambda: [MODEL_GROUP.dump_json(g) for g in self.groups])
+        result: list[bytes] = self._once("fragments", lambda: [group_json(g) for g in self.groups])
         return result
 
     def fragments_from(self, earlier: ProviderView | None) -> None:
@@ -99,7 +99,7 @@ class ProviderView:
         made = []
         for group in self.groups:
             hit = known.get(id(group))
-            made.append(hit[1] if hit is not None and hit[0] is group else MODEL_GROUP.dump_json(group))
+            made.append(hit[1] if hit is not None and hit[0] is group else group_json(group))
         self._memo["fragments"] = made
 
     @property

@@ -210,14 +210,13 @@ async def test_after_a_change_only_the_changed_groups_are_serialised_again(monke
     import hub_core.views
 
     dumped: list[str] = []
-    adapter = hub_core.views.MODEL_GROUP
+    serialise = hub_core.views.group_json
 
-    class Counting:
-        def dump_json(self, group: ModelGroup) -> bytes:
-            dumped.append(group.model_group)
-            return adapter.dump_json(group)
+    def counting(group: ModelGroup) -> bytes:
+        dumped.append(group.model_group)
+        return serialise(group)
 
-    monkeypatch.setattr(hub_core.views, "MODEL_GROUP", Counting())
+    monkeypatch.setattr(hub_core.views, "group_json", counting)
     plugin = SameObjects()
     plugin.target_count = 1
     hub = make_hub({"same": plugin})

@@ -46,8 +46,9 @@ from hub_core.browse import (
     sort_text,
     wire_mode,
 )
+from hub_core.group_json import group_json
 from hub_core.models import ModelGroup, Source
-from hub_core.views import MODEL_GROUPS, ProviderView
+from hub_core.views import ProviderView, joined
 
 PROBLEM_RESPONSES = problem_responses(
     {
@@ -234,8 +235,8 @@ async def model_hub_page(request: Request, hub: HubDep) -> Response:
     total = len(selection.rows)
     pages = math.ceil(total / parsed.page_size)
     start = (parsed.page - 1) * parsed.page_size
-    # Only this page's rows are serialised (pydantic's JSON, as model_dump + orjson would write it).
-    data = MODEL_GROUPS.dump_json([group for _, group in selection.rows[start : start + parsed.page_size]])
+    # Only this page's rows are serialised (pydantic's JSON bytes, made by ``group_json``).
+    data = joined([group_json(group) for _, group in selection.rows[start : start + parsed.page_size]])
     last = max(pages, 1)
     page = parsed.page
     rest = {
