@@ -13,7 +13,7 @@ from typing import Any
 from hub_core.catalog import Catalog, catalog_fields
 from hub_core.dispatch import Converter, ProviderHooks
 from hub_core.gcpause import gc_paused
-from hub_core.models import Deployment, Endpoint, ModelGroup, Target, live_model_group, unvalidated
+from hub_core.models import Deployment, Endpoint, ModelGroup, Target, complete, live_model_group
 
 logger = logging.getLogger("hub_core.hub")
 
@@ -149,20 +149,24 @@ def default_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
 
 
 def _deployment(endpoint: Endpoint, group: ModelGroup) -> Deployment:
-    return unvalidated(
+    """Where ``group`` (converted from ``endpoint``) is served. Every field, in order, typed by the
+    endpoint's and the group's own: built without validation."""
+    return complete(
         Deployment,
-        target=endpoint.target,
-        target_url=endpoint.target_url,
-        endpoint_name=endpoint.name,
-        endpoint_url=group.endpoint_url,
-        state=group.state,
-        available=group.available,
-        state_reason=group.state_reason,
-        region=endpoint.region,
-        account=endpoint.account,
-        sku=endpoint.sku,
-        capacity=endpoint.capacity,
-        cost_per_hour=group.cost_per_hour,
+        {
+            "target": endpoint.target,
+            "target_url": endpoint.target_url,
+            "endpoint_name": endpoint.name,
+            "endpoint_url": group.endpoint_url,
+            "state": group.state,
+            "available": group.available,
+            "state_reason": group.state_reason,
+            "region": endpoint.region,
+            "account": endpoint.account,
+            "sku": endpoint.sku,
+            "capacity": endpoint.capacity,
+            "cost_per_hour": group.cost_per_hour,
+        },
     )
 
 

@@ -266,29 +266,27 @@ _osa = object.__setattr__
 @dataclass(frozen=True)
 class _Plan:
     """How ``unvalidated`` fills one model class: every field in order with its default
-    (``_MISSING`` for required and factory fields), the factories, the required names, and
-    the one fields-set every instance shares."""
+    (``_MISSING`` for required and factory fields), the fields without a default (with their
+    factory, or None for a required one), and the one fields-set every instance shares."""
 
     template: dict[str, Any]
-    factories: tuple[tuple[str, Callable[[], Any]], ...]
-    required: tuple[str, ...]
+    gaps: tuple[tuple[str, Callable[[], Any] | None], ...]
     every_field: set[str]
 
 
 @functools.cache
 def _plan(model: type[BaseModel]) -> _Plan:
     template: dict[str, Any] = {}
-    factories: list[tuple[str, Callable[[], Any]]] = []
-    required = []
+    gaps: list[tuple[str, Callable[[], Any] | None]] = []
     for name, info in model.model_fields.items():
         template[name] = _MISSING
         if info.default_factory is not None:
-            factories.append((name, info.default_factory))  # type: ignore[arg-type]
+            gaps.append((name, info.default_factory))  # type: ignore[arg-type]
         elif info.is_required():
-            required.append(name)
+            gaps.append((name, None))
         else:
             template[name] = info.default
-    return _Plan(template, tuple(factories), tuple(required), set(template))
+    return _Plan(template, tuple(gaps), set(template))
 
 
 def unvalidated(model: type[M], /, **values: Any) -> M:
@@ -314,16 +312,25 @@ def _finish(model: type[M], plan: _Plan, data: dict[str, Any]) -> M:
     if len(data) != len(plan.template):
         unknown = sorted(data.keys() - plan.every_field)
         raise TypeError(f"{model.__name__} has no field(s) {', '.join(unknown)}")
-    for name, factory in plan.factories:
+    for name, factory in plan.gaps:
         if data[name] is _MISSING:
+            if factory is None:
+                raise TypeError(f"{model.__name__} needs the field {name!r}")
             data[name] = factory()
-    for name in plan.required:
-        if data[name] is _MISSING:
-            raise TypeError(f"{model.__name__} needs the field {name!r}")
+    return _instance(model, data, plan.every_field)
+
+
+def complete(model: type[M], data: dict[str, Any]) -> M:
+    """The instance of ``model`` whose ``__dict__`` is ``data``, which holds every field, in the
+    model's order, with its type: nothing is checked (``unvalidated`` checks the names)."""
+    return _instance(model, data, _plan(model).every_field)
+
+
+def _instance(model: type[M], data: dict[str, Any], every_field: set[str]) -> M:
     instance = model.__new__(model)
     _osa(instance, "__dict__", data)
     # Shared: it holds every name already, so pydantic's ``.add()`` on assignment changes nothing.
-    _osa(instance, "__pydantic_fields_set__", plan.every_field)
+    _osa(instance, "__pydantic_fields_set__", every_field)
     _osa(instance, "__pydantic_extra__", None)
     _osa(instance, "__pydantic_private__", None)
     if model is ModelGroup and (data["mode"] == UNKNOWN_MODE or data["supported_openai_params"] is None):

@@ -88,3 +88,14 @@ def test_live_model_group_refuses_a_field_it_sets_itself() -> None:
     for validate in (True, False):
         with pytest.raises(TypeError, match="multiple values"):
             live_model_group(endpoint, model_group="acme/chat", providers=["acme"], validate=validate, state="X")
+
+
+def test_the_merge_builds_each_deployment_with_every_field_in_order() -> None:
+    from hub_core.conversion import _deployment
+
+    endpoint = unvalidated(Endpoint, **ENDPOINT, region="eu", sku="s", capacity=2)
+    group = live_model_group(endpoint, model_group="acme/chat", providers=["acme"], cost_per_hour=1.5)
+    built = _deployment(endpoint, group)
+    assert list(built.__dict__) == list(Deployment.model_fields)  # a new Deployment field must be set here
+    assert built == Deployment.model_validate(built.model_dump())
+    assert (built.endpoint_name, built.region, built.capacity, built.cost_per_hour) == ("chat", "eu", 2, 1.5)

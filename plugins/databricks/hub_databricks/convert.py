@@ -56,7 +56,11 @@ def to_model_group(endpoint: Endpoint, catalog: Catalog) -> ModelGroup:
     fields["mode"] = endpoint.mode  # the live task decides; a custom model with no task stays null
     capabilities = endpoint.capabilities
     for flag in CAPABILITY_FLAGS:
-        live = [capabilities[k] for k in LIVE_CAPABILITIES.get(flag, ()) if k in capabilities] if capabilities else None
-        fields[flag] = any(live) if live else bool(fields.get(flag, False))
+        fields[flag] = bool(fields.get(flag, False))
+    if capabilities:  # a live capability the endpoint states overrides the catalog
+        for flag, keys in LIVE_CAPABILITIES.items():
+            live = [capabilities[k] for k in keys if k in capabilities]
+            if live:
+                fields[flag] = any(live)
     # Catalog fields and the endpoint's are typed already: no validation needed.
     return live_model_group(endpoint, model_group=name, providers=[PROVIDER], validate=False, **fields)
