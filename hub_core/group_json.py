@@ -35,7 +35,8 @@ def group_json(group: ModelGroup) -> bytes:
     data["health_status"] = group.health_status
     data["health_reason"] = group.health_reason
     try:
-        return orjson.dumps(data, default=_nested)
+        # A copy: orjson's own buffer holds about 8 KB however short the JSON, and groups are kept.
+        return memoryview(orjson.dumps(data, default=_nested)).tobytes()
     except TypeError:
         return MODEL_GROUP.dump_json(group)
 

@@ -133,3 +133,22 @@ def test_a_tuple_where_a_list_belongs_is_written_as_pydantic_writes_it() -> None
         expected = PYDANTIC.dump_json(group)
     assert group_json(group) == expected
     assert orjson.loads(expected)["providers"] == ["p", "q"]
+
+
+def test_a_kept_group_json_takes_about_its_length_in_memory() -> None:
+    """orjson's output holds about 8 KB whatever its length; what ``group_json`` returns is a copy."""
+    import tracemalloc
+
+    groups = [
+        ModelGroup(model_group=f"p/{i}", providers=["p"], deployments=[Deployment(endpoint_name="a")])
+        for i in range(500)
+    ]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [group_json(group) for group in groups]
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    length = sum(len(k) for k in kept)
+    assert grown < 1.5 * length + 50_000, (grown, length)

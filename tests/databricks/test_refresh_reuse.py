@@ -295,6 +295,26 @@ def test_the_per_item_scan_checks_the_same_bytes_as_the_whole_chunk(workspace):
     assert b"[" + b",".join(encoded[:500]) + b"]" == orjson.dumps(items[:500])
 
 
+def test_the_kept_item_bytes_take_about_their_length_in_memory(workspace):
+    """orjson's output holds about 8 KB whatever its length; the bytes kept per item are copies."""
+    import tracemalloc
+
+    from hub_databricks.config import WorkspaceConfig
+
+    items = many_endpoints(1000)
+    client = WorkspaceClient(WorkspaceConfig(name="default", host=workspace.url, auth="pat", token=DEFAULT_PAT))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        _, encoded = client._without_secrets(items)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert encoded is not None
+    length = sum(len(e) for e in encoded)
+    assert grown < 1.5 * length + 100_000, (grown, length)
+
+
 async def test_a_list_too_deep_for_orjson_is_parsed_in_full_each_time(workspace, monkeypatch):
     deep: Any = "bottom"
     for _ in range(300):
